@@ -1,0 +1,297 @@
+//! A data set: master data, transactions, operational tables and the rejection report of
+//! the load that made it.
+
+use std::collections::HashMap;
+
+use crate::date::Date;
+use crate::error::{Location, Result};
+use crate::intern::NONE;
+use crate::master::MasterData;
+use crate::money::Currency;
+use crate::ops::Operational;
+use crate::reject::{RejectReason, Rejection, RejectionReport, Sink, Strictness};
+use crate::transactions::{TxBuilder, TxChunk, TxKind, TxRow, Transactions};
+
+/// Everything the library computes over: immutable once built.
+#[derive(Debug, Clone, Default)]
+pub struct Dataset {
+    /// Master data.
+    pub master: MasterData,
+    /// Sales transactions.
+    pub transactions: Transactions,
+    /// Operational tables.
+    pub ops: Operational,
+    /// What the load set aside (empty after a strict load).
+    pub rejections: RejectionReport,
+}
+
+impl Dataset {
+    /// The currency of every amount.
+    pub fn currency(&self) -> &Currency {
+        &self.master.currency
+    }
+
+    /// The data summary by channel, partner and month (see [`crate::summary`]).
+    pub fn summary(&self) -> Result<crate::summary::Summary> {
+        crate::summary::Summary::compute(self)
+    }
+}
+
+/// One transaction line with string ids, as hosts and files give it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TxInput<'a> {
+    /// Order id.
+    pub order: &'a str,
+    /// Line within the order (≥ 1).
+    pub line: u32,
+    /// Day.
+    pub date: Date,
+    /// Customer id.
+    pub customer: &'a str,
+    /// Partner id; `None` for direct sales.
+    pub partner: Option<&'a str>,
+    /// Channel id.
+    pub channel: &'a str,
+    /// Product id.
+    pub product: &'a str,
+    /// Territory id where sold.
+    pub territory: &'a str,
+    /// Sale or return.
+    pub kind: TxKind,
+    /// Units (negative on returns).
+    pub quantity: i64,
+    /// Unit price, minor units.
+    pub unit_price: i64,
+    /// Net amount, minor units.
+    pub amount: i64,
+    /// Cost, minor units.
+    pub cost: Option<i64>,
+    /// Original order of a return.
+    pub original_order: Option<&'a str>,
+}
+
+/// Builds a [`Dataset`] from master data and transaction lines, checking every line.
+///
+/// ```
+/// use qudao::dataset::{DatasetBuilder, TxInput};
+/// use qudao::master::{MasterData, MasterDocument};
+/// use qudao::reject::Strictness;
+/// use qudao::transactions::TxKind;
+/// let master = MasterData::new(MasterDocument::from_json(r#"{
+///   "territories": [{"id": "CN", "level": "country"}],
+///   "channels": [{"id": "web", "kind": "direct", "presence": "online", "role": "main"}],
+///   "products": [{"id": "TEA", "category": "drinks", "list_price": "10.00"}]}"#).unwrap()).unwrap();
+/// let mut b = DatasetBuilder::new(master, Strictness::Strict);
+/// b.push(&TxInput { order: "O1", line: 1, date: "2025-01-02".parse().unwrap(), customer: "C1",
+///     partner: None, channel: "web", product: "TEA", territory: "CN", kind: TxKind::Sale,
+///     quantity: 2, unit_price: 1000, amount: 2000, cost: None, original_order: None }, 2).unwrap();
+/// let data = b.finish().unwrap();
+/// assert_eq!(data.summary().unwrap().totals.net_revenue, 2000);
+/// ```
+#[derive(Debug)]
+pub struct DatasetBuilder {
+    master: MasterData,
+    mode: Strictness,
+    report: RejectionReport,
+    orders: crate::intern::Interner,
+    last_order: (String, u32),
+    tx: TxBuilder,
+    ops: Operational,
+    source: String,
+    columns: HashMap<&'static str, String>,
+}
+
+impl DatasetBuilder {
+    /// A builder over checked master data.
+    pub fn new(master: MasterData, mode: Strictness) -> Self {
+        DatasetBuilder {
+            master,
+            mode,
+            report: RejectionReport::default(),
+            orders: Default::default(),
+            last_order: (String::new(), NONE),
+            tx: TxBuilder::default(),
+            ops: Operational::default(),
+            source: "transactions".into(),
+            columns: HashMap::new(),
+        }
+    }
+
+    /// Name the source of the lines (a file path) and how its columns are spelled
+    /// (canonical name → header), so rejections point at the file's own names.
+    pub fn set_source(&mut self, source: impl Into<String>, columns: HashMap<&'static str, String>) {
+        self.source = source.into();
+        self.columns = columns;
+    }
+
+    /// Reserve room for `rows` more lines.
+    pub fn reserve(&mut self, rows: usize) {
+        if self.tx.is_empty() {
+            self.tx = TxBuilder::with_capacity(rows);
+        }
+    }
+
+    /// The master data.
+    pub fn master(&self) -> &MasterData {
+        &self.master
+    }
+
+    /// The operational tables, to fill.
+    pub fn ops_mut(&mut self) -> &mut Operational {
+        &mut self.ops
+    }
+
+    /// The rejection report so far (for loaders that reject records before they get here).
+    pub fn report_mut(&mut self) -> &mut RejectionReport {
+        &mut self.report
+    }
+
+    /// The strictness.
+    pub fn mode(&self) -> Strictness {
+        self.mode
+    }
+
+    /// Reject or fail on a record of `table` at `line`.
+    pub fn reject(
+        &mut self,
+        table: &str,
+        line: u64,
+        column: Option<&str>,
+        value: Option<&str>,
+        reason: RejectReason,
+        message: impl Into<String>,
+    ) -> Result<()> {
+        let column = column.map(|c| self.columns.get(c).cloned().unwrap_or_else(|| c.to_owned()));
+        let rejection = Rejection {
+            table: table.to_owned(),
+            location: Location {
+                source: if table == "transactions" { self.source.clone() } else { table.to_owned() },
+                line,
+                column,
+                value: value.map(str::to_owned),
+            },
+            reason,
+            message: message.into(),
+        };
+        Sink { mode: self.mode, report: &mut self.report }.reject(rejection)
+    }
+
+    /// Add one line; `line` is its source line (or row) for reports. In lenient mode a bad
+    /// line is rejected and `Ok(())` returned.
+    pub fn push(&mut self, t: &TxInput<'_>, line: u64) -> Result<()> {
+        macro_rules! resolve {
+            ($code:expr, $col:literal, $value:expr, $what:literal) => {
+                match $code {
+                    Some(c) => c,
+                    None => {
+                        return self.reject(
+                            "transactions",
+                            line,
+                            Some($col),
+                            Some($value),
+                            RejectReason::UnknownReference,
+                            format!(concat!("unknown ", $what, " {:?}"), $value),
+                        );
+                    }
+                }
+            };
+        }
+        if t.order.is_empty() {
+            return self.reject("transactions", line, Some("order"), Some(""), RejectReason::MissingValue, "empty order id");
+        }
+        let customer = if t.customer.is_empty() {
+            None
+        } else {
+            self.master.customers_mut().code_or_register(t.customer)
+        };
+        let customer = resolve!(customer, "customer", t.customer, "customer");
+        let partner = match t.partner {
+            None => NONE,
+            Some(p) => resolve!(self.master.partners.code(p), "partner", p, "partner"),
+        };
+        let channel = resolve!(self.master.channels.code(t.channel), "channel", t.channel, "channel");
+        let product = resolve!(self.master.products.code(t.product), "product", t.product, "product");
+        let territory = resolve!(self.master.territories.code(t.territory), "territory", t.territory, "territory");
+        let original_order = match t.original_order {
+            None => NONE,
+            Some(o) => self.orders.intern(o),
+        };
+        let order = if self.last_order.1 != NONE && self.last_order.0 == t.order {
+            self.last_order.1
+        } else {
+            let c = self.orders.intern(t.order);
+            self.last_order.0.clear();
+            self.last_order.0.push_str(t.order);
+            self.last_order.1 = c;
+            c
+        };
+        let row = TxRow {
+            order,
+            line: t.line,
+            date: t.date,
+            customer,
+            partner,
+            channel,
+            product,
+            territory,
+            quantity: t.quantity,
+            unit_price: t.unit_price,
+            amount: t.amount,
+            cost: t.cost,
+            original_order,
+        };
+        if let Err(p) = TxBuilder::check(&row, t.kind) {
+            let value = match p.column {
+                "quantity" => t.quantity.to_string(),
+                "amount" => t.amount.to_string(),
+                "unit_price" => t.unit_price.to_string(),
+                "line" => t.line.to_string(),
+                "cost" => t.cost.map(|c| c.to_string()).unwrap_or_default(),
+                "original_order" => t.original_order.unwrap_or_default().to_owned(),
+                _ => String::new(),
+            };
+            return self.reject("transactions", line, Some(p.column), Some(&value), p.reason, p.message);
+        }
+        if self.tx.is_duplicate_line(order, t.line) {
+            return self.reject(
+                "transactions",
+                line,
+                Some("line"),
+                Some(&t.line.to_string()),
+                RejectReason::DuplicateId,
+                format!("order {:?} already has a line {}", t.order, t.line),
+            );
+        }
+        self.tx.push(&row, line);
+        Ok(())
+    }
+
+    /// Check returns against sales and build the data set.
+    pub fn finish(mut self) -> Result<Dataset> {
+        // A return naming an order that sold nothing of the product (or does not exist) is
+        // caught by the return check in `TxBuilder::finish`.
+        let tx = std::mem::take(&mut self.tx);
+        let chunk: TxChunk = tx.finish(&self.source, &self.orders, self.mode, &mut self.report)?;
+        self.finish_with_chunks(vec![chunk])
+    }
+
+    /// Build the data set from chunks made elsewhere (e.g. Arrow), with the interned orders.
+    pub(crate) fn finish_with_chunks(mut self, chunks: Vec<TxChunk>) -> Result<Dataset> {
+        self.master.customers_mut().close();
+        Ok(Dataset {
+            master: self.master,
+            transactions: Transactions {
+                chunks,
+                orders: self.orders,
+            },
+            ops: self.ops,
+            rejections: self.report,
+        })
+    }
+
+    /// Split off the parts an Arrow loader needs.
+    #[cfg(feature = "arrow")]
+    pub(crate) fn orders_mut(&mut self) -> &mut crate::intern::Interner {
+        &mut self.orders
+    }
+}

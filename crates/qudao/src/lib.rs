@@ -1,0 +1,26 @@
+#![doc = include_str!("../../../README.md")]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod column;
+pub mod dataset;
+pub mod date;
+pub mod error;
+pub mod intern;
+pub mod master;
+pub mod model;
+pub mod money;
+pub mod ops;
+pub mod reject;
+pub mod summary;
+pub mod transactions;
+pub mod tree;
+
+pub use dataset::{Dataset, DatasetBuilder, TxInput};
+pub use date::{Date, Period, Timestamp};
+pub use error::{Error, Location, Result};
+pub use master::{MasterData, MasterDocument};
+pub use money::Currency;
+pub use reject::{RejectionReport, Strictness};
+pub use summary::{Summary, SummaryState};
+pub use transactions::{Transactions, TxChunk, TxKind};

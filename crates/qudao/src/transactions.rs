@@ -1,0 +1,497 @@
+//! Sales transactions, held column-wise (struct of arrays) in chunks.
+//!
+//! A chunk is a data partition: aggregations keep one partial state per chunk and merge them,
+//! so the same code can run per partition on a distributed engine. Ids are dense `u32` codes
+//! into the master data, dates are day numbers, money is `i64` minor units.
+
+use crate::column::{Bitmap, Column};
+use crate::date::Date;
+use crate::error::Location;
+use crate::intern::{FxHashMap, Interner, NONE};
+use crate::reject::{RejectReason, Rejection, RejectionReport, Sink, Strictness};
+
+/// Whether a line is a sale or a return.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TxKind {
+    /// A sale: positive quantity, non-negative amount.
+    Sale,
+    /// A return: negative quantity, non-positive amount, optionally naming the original order.
+    Return,
+}
+
+impl TxKind {
+    /// Parse `sale` / `return` (case-insensitive).
+    pub fn parse(text: &str) -> Option<TxKind> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "sale" => Some(TxKind::Sale),
+            "return" => Some(TxKind::Return),
+            _ => None,
+        }
+    }
+
+    /// The data spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TxKind::Sale => "sale",
+            TxKind::Return => "return",
+        }
+    }
+}
+
+/// One partition of the transaction table. Every column has [`TxChunk::len`] values.
+///
+/// The kind of a line is not stored: a line is a return exactly when its quantity is
+/// negative (ingestion checks that the stated kind agrees).
+#[derive(Debug, Clone, Default)]
+pub struct TxChunk {
+    /// Order code (into [`Transactions::orders`]).
+    pub order: Column<u32>,
+    /// Line number within the order.
+    pub line: Column<u32>,
+    /// Day of the transaction.
+    pub date: Column<i32>,
+    /// Customer code.
+    pub customer: Column<u32>,
+    /// Partner code, or [`NONE`] for direct sales.
+    pub partner: Column<u32>,
+    /// Channel code.
+    pub channel: Column<u32>,
+    /// Product code.
+    pub product: Column<u32>,
+    /// Territory code where the sale happened.
+    pub territory: Column<u32>,
+    /// Units; negative on returns.
+    pub quantity: Column<i64>,
+    /// Unit price charged, minor units (never negative).
+    pub unit_price: Column<i64>,
+    /// Net amount of the line, minor units; negative on returns.
+    pub amount: Column<i64>,
+    /// Cost of goods of the line, minor units (meaningful where `cost_valid` says so).
+    pub cost: Column<i64>,
+    /// Which lines have a cost; `None` means all do (or there is no cost column at all when
+    /// `cost` is empty).
+    pub cost_valid: Option<Bitmap>,
+    /// For returns: the original order's code, or [`NONE`].
+    pub original_order: Column<u32>,
+}
+
+impl TxChunk {
+    /// Number of lines.
+    pub fn len(&self) -> usize {
+        self.order.len()
+    }
+
+    /// Whether the chunk has no lines.
+    pub fn is_empty(&self) -> bool {
+        self.order.is_empty()
+    }
+
+    /// The cost of line `i`, if known.
+    #[inline]
+    pub fn cost_of(&self, i: usize) -> Option<i64> {
+        if self.cost.is_empty() {
+            return None;
+        }
+        match &self.cost_valid {
+            Some(b) if !b.get(i) => None,
+            _ => Some(self.cost[i]),
+        }
+    }
+
+    /// Whether line `i` is a return.
+    #[inline]
+    pub fn is_return(&self, i: usize) -> bool {
+        self.quantity[i] < 0
+    }
+
+    /// Bytes held by the columns.
+    pub fn value_bytes(&self) -> usize {
+        self.order.value_bytes()
+            + self.line.value_bytes()
+            + self.date.value_bytes()
+            + self.customer.value_bytes()
+            + self.partner.value_bytes()
+            + self.channel.value_bytes()
+            + self.product.value_bytes()
+            + self.territory.value_bytes()
+            + self.quantity.value_bytes()
+            + self.unit_price.value_bytes()
+            + self.amount.value_bytes()
+            + self.cost.value_bytes()
+            + self.cost_valid.as_ref().map_or(0, |b| b.len() / 8)
+            + self.original_order.value_bytes()
+    }
+}
+
+/// The transaction table: chunks plus the order-id interner.
+#[derive(Debug, Clone, Default)]
+pub struct Transactions {
+    /// The partitions, in input order.
+    pub chunks: Vec<TxChunk>,
+    /// Order ids. Chunks built from numeric Arrow order columns use the number itself as
+    /// the code and leave this empty; see [`Transactions::order_id`].
+    pub orders: Interner,
+}
+
+impl Transactions {
+    /// Total number of lines.
+    pub fn len(&self) -> usize {
+        self.chunks.iter().map(TxChunk::len).sum()
+    }
+
+    /// Whether there are no lines.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The id of an order code: the interned text, or the number for numeric order ids.
+    pub fn order_id(&self, code: u32) -> String {
+        match self.orders.get(code) {
+            Some(s) => s.to_owned(),
+            None => code.to_string(),
+        }
+    }
+
+    /// Bytes held by the columns of every chunk.
+    pub fn value_bytes(&self) -> usize {
+        self.chunks.iter().map(TxChunk::value_bytes).sum()
+    }
+
+    /// First and last day with a transaction.
+    pub fn date_range(&self) -> Option<(Date, Date)> {
+        let mut lo = i32::MAX;
+        let mut hi = i32::MIN;
+        for c in &self.chunks {
+            for &d in c.date.iter() {
+                lo = lo.min(d);
+                hi = hi.max(d);
+            }
+        }
+        (lo <= hi).then_some((Date(lo), Date(hi)))
+    }
+}
+
+/// One transaction line with resolved codes, as builders take it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TxRow {
+    /// Order code.
+    pub order: u32,
+    /// Line within the order (≥ 1).
+    pub line: u32,
+    /// Day.
+    pub date: Date,
+    /// Customer code.
+    pub customer: u32,
+    /// Partner code or [`NONE`].
+    pub partner: u32,
+    /// Channel code.
+    pub channel: u32,
+    /// Product code.
+    pub product: u32,
+    /// Territory code.
+    pub territory: u32,
+    /// Units (negative on returns).
+    pub quantity: i64,
+    /// Unit price, minor units.
+    pub unit_price: i64,
+    /// Net amount, minor units.
+    pub amount: i64,
+    /// Cost, minor units, if known.
+    pub cost: Option<i64>,
+    /// Original order of a return, or [`NONE`].
+    pub original_order: u32,
+}
+
+/// A problem with one row found by [`TxBuilder::check`]: the column at fault and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowProblem {
+    /// Canonical column name.
+    pub column: &'static str,
+    /// Class of problem.
+    pub reason: RejectReason,
+    /// Sentence.
+    pub message: String,
+}
+
+/// Builds a [`TxChunk`] row by row, checking each row and, at the end, returns against sales.
+#[derive(Debug, Default)]
+pub struct TxBuilder {
+    order: Vec<u32>,
+    line: Vec<u32>,
+    date: Vec<i32>,
+    customer: Vec<u32>,
+    partner: Vec<u32>,
+    channel: Vec<u32>,
+    product: Vec<u32>,
+    territory: Vec<u32>,
+    quantity: Vec<i64>,
+    unit_price: Vec<i64>,
+    amount: Vec<i64>,
+    cost: Vec<i64>,
+    cost_valid: Bitmap,
+    any_cost_missing: bool,
+    original_order: Vec<u32>,
+    /// Source line of every row, for reporting.
+    source_lines: Vec<u64>,
+    /// Bitmask of lines 1..=64 seen per order code; larger line numbers go to `big_lines`.
+    lines_seen: Vec<u64>,
+    big_lines: FxHashMap<(u32, u32), ()>,
+}
+
+impl TxBuilder {
+    /// A builder with room for `rows` rows.
+    pub fn with_capacity(rows: usize) -> Self {
+        TxBuilder {
+            order: Vec::with_capacity(rows),
+            line: Vec::with_capacity(rows),
+            date: Vec::with_capacity(rows),
+            customer: Vec::with_capacity(rows),
+            partner: Vec::with_capacity(rows),
+            channel: Vec::with_capacity(rows),
+            product: Vec::with_capacity(rows),
+            territory: Vec::with_capacity(rows),
+            quantity: Vec::with_capacity(rows),
+            unit_price: Vec::with_capacity(rows),
+            amount: Vec::with_capacity(rows),
+            cost: Vec::with_capacity(rows),
+            original_order: Vec::with_capacity(rows),
+            source_lines: Vec::with_capacity(rows),
+            ..Default::default()
+        }
+    }
+
+    /// Rows pushed so far.
+    pub fn len(&self) -> usize {
+        self.order.len()
+    }
+
+    /// Whether no row was pushed.
+    pub fn is_empty(&self) -> bool {
+        self.order.is_empty()
+    }
+
+    /// The semantic checks of one row, independent of other rows: signs agree with the kind,
+    /// quantities are non-zero, prices are not negative, only returns name an original order.
+    pub fn check(row: &TxRow, kind: TxKind) -> Result<(), RowProblem> {
+        let bad = |column, reason, message: &str| {
+            Err(RowProblem {
+                column,
+                reason,
+                message: message.to_owned(),
+            })
+        };
+        if row.line == 0 {
+            return bad("line", RejectReason::OutOfRange, "line numbers start at 1");
+        }
+        if row.quantity == 0 {
+            return bad("quantity", RejectReason::OutOfRange, "quantity is zero");
+        }
+        if row.unit_price < 0 {
+            return bad("unit_price", RejectReason::OutOfRange, "unit price is negative");
+        }
+        match kind {
+            TxKind::Sale => {
+                if row.quantity < 0 {
+                    return bad("quantity", RejectReason::OutOfRange, "a sale has a positive quantity (returns are kind `return`)");
+                }
+                if row.amount < 0 {
+                    return bad("amount", RejectReason::OutOfRange, "a sale has a non-negative amount");
+                }
+                if row.original_order != NONE {
+                    return bad("original_order", RejectReason::BadValue, "only returns name an original order");
+                }
+                if row.cost.is_some_and(|c| c < 0) {
+                    return bad("cost", RejectReason::OutOfRange, "the cost of a sale is not negative");
+                }
+            }
+            TxKind::Return => {
+                if row.quantity > 0 {
+                    return bad("quantity", RejectReason::OutOfRange, "a return has a negative quantity");
+                }
+                if row.amount > 0 {
+                    return bad("amount", RejectReason::OutOfRange, "a return has a non-positive amount");
+                }
+                if row.cost.is_some_and(|c| c > 0) {
+                    return bad("cost", RejectReason::OutOfRange, "the cost of a return is not positive (it reverses the cost of the sale)");
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether `(order, line)` was already pushed; records it otherwise.
+    pub fn is_duplicate_line(&mut self, order: u32, line: u32) -> bool {
+        if (1..=64).contains(&line) {
+            let i = order as usize;
+            if i >= self.lines_seen.len() {
+                self.lines_seen.resize((i + 1).max(self.lines_seen.len() * 2), 0);
+            }
+            let bit = 1u64 << (line - 1);
+            let dup = self.lines_seen[i] & bit != 0;
+            self.lines_seen[i] |= bit;
+            dup
+        } else {
+            self.big_lines.insert((order, line), ()).is_some()
+        }
+    }
+
+    /// Append a row that passed [`TxBuilder::check`]. `source_line` is reported in rejections.
+    #[inline]
+    pub fn push(&mut self, row: &TxRow, source_line: u64) {
+        self.order.push(row.order);
+        self.line.push(row.line);
+        self.date.push(row.date.0);
+        self.customer.push(row.customer);
+        self.partner.push(row.partner);
+        self.channel.push(row.channel);
+        self.product.push(row.product);
+        self.territory.push(row.territory);
+        self.quantity.push(row.quantity);
+        self.unit_price.push(row.unit_price);
+        self.amount.push(row.amount);
+        self.cost.push(row.cost.unwrap_or(0));
+        self.cost_valid.push(row.cost.is_some());
+        self.any_cost_missing |= row.cost.is_none();
+        self.original_order.push(row.original_order);
+        self.source_lines.push(source_line);
+    }
+
+    /// Finish: check that no return exceeds what was sold, then build the chunk.
+    ///
+    /// A return naming its original order may return at most what that order sold of the
+    /// product; a return without one, at most what the customer bought of the product in all.
+    /// Returns are checked in (date, source line) order, so the return that first exceeds the
+    /// sale is the one rejected, whatever order the file had.
+    pub fn finish(
+        mut self,
+        source: &str,
+        orders: &Interner,
+        mode: Strictness,
+        report: &mut RejectionReport,
+    ) -> crate::Result<TxChunk> {
+        let bad_rows = self.excessive_returns();
+        if !bad_rows.is_empty() {
+            let mut sink = Sink { mode, report };
+            let mut drop = vec![false; self.order.len()];
+            for (i, sold, returned) in bad_rows {
+                let order = if self.original_order[i] != NONE {
+                    format!("order {:?}", orders.get(self.original_order[i]).map_or_else(|| self.original_order[i].to_string(), str::to_owned))
+                } else {
+                    "the customer's purchases".to_owned()
+                };
+                sink.reject(Rejection {
+                    table: "transactions".into(),
+                    location: Location {
+                        source: source.to_owned(),
+                        line: self.source_lines[i],
+                        column: Some("quantity".into()),
+                        value: Some(self.quantity[i].to_string()),
+                    },
+                    reason: RejectReason::ReturnExceedsSale,
+                    message: format!(
+                        "returns {returned} units of the product in all, but {order} bought only {sold}"
+                    ),
+                })?;
+                drop[i] = true;
+            }
+            self.compact(&drop);
+        }
+        let cost_valid = self.any_cost_missing.then_some(self.cost_valid);
+        Ok(TxChunk {
+            order: self.order.into(),
+            line: self.line.into(),
+            date: self.date.into(),
+            customer: self.customer.into(),
+            partner: self.partner.into(),
+            channel: self.channel.into(),
+            product: self.product.into(),
+            territory: self.territory.into(),
+            quantity: self.quantity.into(),
+            unit_price: self.unit_price.into(),
+            amount: self.amount.into(),
+            cost: self.cost.into(),
+            cost_valid,
+            original_order: self.original_order.into(),
+        })
+    }
+
+    /// Rows (index, sold, cumulative returned) whose return takes the returned total past
+    /// what was sold.
+    fn excessive_returns(&self) -> Vec<(usize, i64, i64)> {
+        // Key: (true, original order, product) or (false, customer, product).
+        let mut returns: Vec<usize> = (0..self.quantity.len())
+            .filter(|&i| self.quantity[i] < 0)
+            .collect();
+        if returns.is_empty() {
+            return Vec::new();
+        }
+        returns.sort_by_key(|&i| (self.date[i], self.source_lines[i]));
+        let key = |i: usize| -> (bool, u32, u32) {
+            if self.original_order[i] != NONE {
+                (true, self.original_order[i], self.product[i])
+            } else {
+                (false, self.customer[i], self.product[i])
+            }
+        };
+        let mut sold: FxHashMap<(bool, u32, u32), (i64, i64)> = FxHashMap::default();
+        for &i in &returns {
+            sold.insert(key(i), (0, 0));
+        }
+        for i in 0..self.quantity.len() {
+            let q = self.quantity[i];
+            if q > 0 {
+                if let Some(e) = sold.get_mut(&(true, self.order[i], self.product[i])) {
+                    e.0 = e.0.saturating_add(q);
+                }
+                if let Some(e) = sold.get_mut(&(false, self.customer[i], self.product[i])) {
+                    e.0 = e.0.saturating_add(q);
+                }
+            }
+        }
+        let mut bad = Vec::new();
+        for &i in &returns {
+            let Some(e) = sold.get_mut(&key(i)) else { continue };
+            let after = e.1.saturating_add(-self.quantity[i]);
+            if after > e.0 {
+                bad.push((i, e.0, after));
+            } else {
+                e.1 = after;
+            }
+        }
+        bad.sort_unstable_by_key(|b| b.0);
+        bad
+    }
+
+    fn compact(&mut self, drop: &[bool]) {
+        fn keep<T: Copy>(v: &mut Vec<T>, drop: &[bool]) {
+            let mut i = 0;
+            v.retain(|_| {
+                let k = !drop[i];
+                i += 1;
+                k
+            });
+        }
+        keep(&mut self.order, drop);
+        keep(&mut self.line, drop);
+        keep(&mut self.date, drop);
+        keep(&mut self.customer, drop);
+        keep(&mut self.partner, drop);
+        keep(&mut self.channel, drop);
+        keep(&mut self.product, drop);
+        keep(&mut self.territory, drop);
+        keep(&mut self.quantity, drop);
+        keep(&mut self.unit_price, drop);
+        keep(&mut self.amount, drop);
+        keep(&mut self.cost, drop);
+        keep(&mut self.original_order, drop);
+        keep(&mut self.source_lines, drop);
+        let mut valid = Bitmap::default();
+        for (i, &d) in drop.iter().enumerate() {
+            if !d {
+                valid.push(self.cost_valid.get(i));
+            }
+        }
+        self.cost_valid = valid;
+    }
+}
