@@ -1,0 +1,1 @@
+//! CSV data sets (see `docs/data-format.md`).

@@ -1,0 +1,4 @@
+//! Reading and writing data sets: CSV directories (see `docs/data-format.md`) and, with the
+//! `arrow` feature, Arrow record batches.
+
+pub mod csv;

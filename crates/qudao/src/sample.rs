@@ -1,0 +1,1 @@
+//! The sample company: a deterministic, seeded generator.
