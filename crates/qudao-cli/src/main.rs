@@ -1,0 +1,5 @@
+//! The `qudao` command line.
+
+fn main() {
+    println!("qudao {}", env!("CARGO_PKG_VERSION"));
+}
