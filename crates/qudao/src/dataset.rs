@@ -10,7 +10,7 @@ use crate::master::MasterData;
 use crate::money::Currency;
 use crate::ops::Operational;
 use crate::reject::{RejectReason, Rejection, RejectionReport, Sink, Strictness};
-use crate::transactions::{TxBuilder, TxChunk, TxKind, TxRow, Transactions};
+use crate::transactions::{Transactions, TxBuilder, TxChunk, TxKind, TxRow};
 
 /// Everything the library computes over: immutable once built.
 #[derive(Debug, Clone, Default)]
@@ -119,7 +119,11 @@ impl DatasetBuilder {
 
     /// Name the source of the lines (a file path) and how its columns are spelled
     /// (canonical name → header), so rejections point at the file's own names.
-    pub fn set_source(&mut self, source: impl Into<String>, columns: HashMap<&'static str, String>) {
+    pub fn set_source(
+        &mut self,
+        source: impl Into<String>,
+        columns: HashMap<&'static str, String>,
+    ) {
         self.source = source.into();
         self.columns = columns;
     }
@@ -165,7 +169,11 @@ impl DatasetBuilder {
         let rejection = Rejection {
             table: table.to_owned(),
             location: Location {
-                source: if table == "transactions" { self.source.clone() } else { table.to_owned() },
+                source: if table == "transactions" {
+                    self.source.clone()
+                } else {
+                    table.to_owned()
+                },
                 line,
                 column,
                 value: value.map(str::to_owned),
@@ -173,7 +181,11 @@ impl DatasetBuilder {
             reason,
             message: message.into(),
         };
-        Sink { mode: self.mode, report: &mut self.report }.reject(rejection)
+        Sink {
+            mode: self.mode,
+            report: &mut self.report,
+        }
+        .reject(rejection)
     }
 
     /// Add one line; `line` is its source line (or row) for reports. In lenient mode a bad
@@ -197,7 +209,14 @@ impl DatasetBuilder {
             };
         }
         if t.order.is_empty() {
-            return self.reject("transactions", line, Some("order"), Some(""), RejectReason::MissingValue, "empty order id");
+            return self.reject(
+                "transactions",
+                line,
+                Some("order"),
+                Some(""),
+                RejectReason::MissingValue,
+                "empty order id",
+            );
         }
         let customer = if t.customer.is_empty() {
             None
@@ -209,9 +228,24 @@ impl DatasetBuilder {
             None => NONE,
             Some(p) => resolve!(self.master.partners.code(p), "partner", p, "partner"),
         };
-        let channel = resolve!(self.master.channels.code(t.channel), "channel", t.channel, "channel");
-        let product = resolve!(self.master.products.code(t.product), "product", t.product, "product");
-        let territory = resolve!(self.master.territories.code(t.territory), "territory", t.territory, "territory");
+        let channel = resolve!(
+            self.master.channels.code(t.channel),
+            "channel",
+            t.channel,
+            "channel"
+        );
+        let product = resolve!(
+            self.master.products.code(t.product),
+            "product",
+            t.product,
+            "product"
+        );
+        let territory = resolve!(
+            self.master.territories.code(t.territory),
+            "territory",
+            t.territory,
+            "territory"
+        );
         let original_order = match t.original_order {
             None => NONE,
             Some(o) => self.orders.intern(o),
@@ -250,7 +284,14 @@ impl DatasetBuilder {
                 "original_order" => t.original_order.unwrap_or_default().to_owned(),
                 _ => String::new(),
             };
-            return self.reject("transactions", line, Some(p.column), Some(&value), p.reason, p.message);
+            return self.reject(
+                "transactions",
+                line,
+                Some(p.column),
+                Some(&value),
+                p.reason,
+                p.message,
+            );
         }
         if self.tx.is_duplicate_line(order, t.line) {
             return self.reject(
@@ -289,9 +330,15 @@ impl DatasetBuilder {
         })
     }
 
-    /// Split off the parts an Arrow loader needs.
+    /// The order interner (for loaders that build chunks themselves).
     #[cfg(feature = "arrow")]
     pub(crate) fn orders_mut(&mut self) -> &mut crate::intern::Interner {
         &mut self.orders
+    }
+
+    /// Look up a customer, registering it when no customer table was given.
+    #[cfg(feature = "arrow")]
+    pub(crate) fn register_customer(&mut self, id: &str) -> Option<u32> {
+        self.master.customers_mut().code_or_register(id)
     }
 }

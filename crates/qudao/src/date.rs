@@ -208,8 +208,7 @@ impl Serialize for Timestamp {
 impl<'de> Deserialize<'de> for Timestamp {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        Timestamp::parse(s.as_bytes())
-            .map_err(|e| serde::de::Error::custom(format!("{s:?}: {e}")))
+        Timestamp::parse(s.as_bytes()).map_err(|e| serde::de::Error::custom(format!("{s:?}: {e}")))
     }
 }
 
@@ -269,7 +268,8 @@ impl Period {
         }
         let b = t.as_bytes();
         let year = || -> Result<i32, DateError> {
-            let y = digits(b.get(0..4).ok_or(DateError::Period)?).map_err(|_| DateError::Period)? as i32;
+            let y = digits(b.get(0..4).ok_or(DateError::Period)?).map_err(|_| DateError::Period)?
+                as i32;
             if !(MIN_YEAR..=MAX_YEAR).contains(&y) {
                 return Err(DateError::OutOfRange);
             }
@@ -284,10 +284,16 @@ impl Period {
         };
         match b.len() {
             4 => Ok(months(year()?, 1, 12)),
-            7 if b[4] == b'-' && (b[5] == b'Q' || b[5] == b'q') && (b'1'..=b'4').contains(&b[6]) => {
+            7 if b[4] == b'-'
+                && (b[5] == b'Q' || b[5] == b'q')
+                && (b'1'..=b'4').contains(&b[6]) =>
+            {
                 Ok(months(year()?, i32::from(b[6] - b'1') * 3 + 1, 3))
             }
-            7 if b[4] == b'-' && (b[5] == b'H' || b[5] == b'h') && (b'1'..=b'2').contains(&b[6]) => {
+            7 if b[4] == b'-'
+                && (b[5] == b'H' || b[5] == b'h')
+                && (b'1'..=b'2').contains(&b[6]) =>
+            {
                 Ok(months(year()?, i32::from(b[6] - b'1') * 6 + 1, 6))
             }
             7 if b[4] == b'-' => {
@@ -405,7 +411,10 @@ mod tests {
 
     #[test]
     fn parses_and_rejects() {
-        assert_eq!(Date::parse(b"2024-02-29").map(|d| d.to_string()), Ok("2024-02-29".into()));
+        assert_eq!(
+            Date::parse(b"2024-02-29").map(|d| d.to_string()),
+            Ok("2024-02-29".into())
+        );
         assert_eq!(Date::parse(b"2025-02-29"), Err(DateError::NoSuchDay));
         assert_eq!(Date::parse(b"2025-13-01"), Err(DateError::NoSuchDay));
         assert_eq!(Date::parse(b"1899-12-31"), Err(DateError::OutOfRange));
@@ -422,14 +431,29 @@ mod tests {
 
     #[test]
     fn periods() {
-        for text in ["2025", "2025-H2", "2025-Q4", "2025-12", "2025-01-15..2025-02-14"] {
-            assert_eq!(Period::parse(text).map(|p| p.to_string()), Ok(text.to_string()));
+        for text in [
+            "2025",
+            "2025-H2",
+            "2025-Q4",
+            "2025-12",
+            "2025-01-15..2025-02-14",
+        ] {
+            assert_eq!(
+                Period::parse(text).map(|p| p.to_string()),
+                Ok(text.to_string())
+            );
         }
         assert_eq!(Period::parse("2025-Q5"), Err(DateError::Period));
-        assert_eq!(Period::parse("2025-02-01..2025-01-01"), Err(DateError::Period));
+        assert_eq!(
+            Period::parse("2025-02-01..2025-01-01"),
+            Err(DateError::Period)
+        );
         let dec = Period::parse("2024-12").expect("month");
         assert_eq!(dec.days(), 31);
-        assert_eq!(Period::month_of(Date::from_ymd(2024, 2, 10).expect("day")).days(), 29);
+        assert_eq!(
+            Period::month_of(Date::from_ymd(2024, 2, 10).expect("day")).days(),
+            29
+        );
     }
 
     proptest! {

@@ -429,6 +429,11 @@ impl Customers {
         (t != NONE).then(|| self.tiers.name(t))
     }
 
+    /// The customer id interner.
+    pub fn ids(&self) -> &Interner {
+        &self.ids
+    }
+
     /// Whether unknown customers are registered on first sight (no customer table given).
     pub fn is_open(&self) -> bool {
         self.open
@@ -568,16 +573,39 @@ impl MasterData {
             else {
                 continue;
             };
-            let price = match cx.money(&mut sink, &currency, "products", i, "list_price", p.list_price)? {
+            let price = match cx.money(
+                &mut sink,
+                &currency,
+                "products",
+                i,
+                "list_price",
+                p.list_price,
+            )? {
                 Some(v) if v >= 0 => v,
                 Some(_) => {
-                    cx.reject(&mut sink, "products", i, "list_price", Some(&p.list_price.to_string()), RejectReason::OutOfRange, "a list price cannot be negative")?;
+                    cx.reject(
+                        &mut sink,
+                        "products",
+                        i,
+                        "list_price",
+                        Some(&p.list_price.to_string()),
+                        RejectReason::OutOfRange,
+                        "a list price cannot be negative",
+                    )?;
                     continue;
                 }
                 None => continue,
             };
             if products.entities.ids.insert_unique(&p.id).is_none() {
-                cx.reject(&mut sink, "products", i, "id", Some(&p.id), RejectReason::DuplicateId, format!("duplicate product id {:?}", p.id))?;
+                cx.reject(
+                    &mut sink,
+                    "products",
+                    i,
+                    "id",
+                    Some(&p.id),
+                    RejectReason::DuplicateId,
+                    format!("duplicate product id {:?}", p.id),
+                )?;
                 continue;
             }
             products.category.push(cat);
@@ -593,7 +621,15 @@ impl MasterData {
         let mut partner_refs = Vec::with_capacity(doc.partners.len());
         'partner: for (i, p) in doc.partners.into_iter().enumerate() {
             let channel = match &p.channel {
-                Some(_) => match cx.reference(&mut sink, "partners", i, "channel", p.channel.as_deref(), &channels.entities, "channel")? {
+                Some(_) => match cx.reference(
+                    &mut sink,
+                    "partners",
+                    i,
+                    "channel",
+                    p.channel.as_deref(),
+                    &channels.entities,
+                    "channel",
+                )? {
                     Some(c) => c,
                     None => continue,
                 },
@@ -601,30 +637,69 @@ impl MasterData {
             };
             let mut grants = Vec::with_capacity(p.territories.len());
             for g in &p.territories {
-                match cx.reference(&mut sink, "partners", i, "territories", Some(&g.territory), &territories.entities, "territory")? {
+                match cx.reference(
+                    &mut sink,
+                    "partners",
+                    i,
+                    "territories",
+                    Some(&g.territory),
+                    &territories.entities,
+                    "territory",
+                )? {
                     Some(t) => grants.push((t, g.exclusive)),
                     None => continue 'partner,
                 }
             }
             let capital = match p.onboarding.registered_capital {
-                Some(v) => match cx.money(&mut sink, &currency, "partners", i, "registered_capital", v)? {
-                    Some(m) => Some(m),
-                    None => continue,
-                },
+                Some(v) => {
+                    match cx.money(&mut sink, &currency, "partners", i, "registered_capital", v)? {
+                        Some(m) => Some(m),
+                        None => continue,
+                    }
+                }
                 None => None,
             };
             if let Some(share) = p.onboarding.regional_market_share {
                 if share < rust_decimal::Decimal::ZERO || share > rust_decimal::Decimal::ONE {
-                    cx.reject(&mut sink, "partners", i, "regional_market_share", Some(&share.to_string()), RejectReason::OutOfRange, "a market share is a fraction between 0 and 1")?;
+                    cx.reject(
+                        &mut sink,
+                        "partners",
+                        i,
+                        "regional_market_share",
+                        Some(&share.to_string()),
+                        RejectReason::OutOfRange,
+                        "a market share is a fraction between 0 and 1",
+                    )?;
                     continue;
                 }
             }
-            if let Some(bad) = p.onboarding.brand_alignment.iter().find(|&&a| !(1..=5).contains(&a)) {
-                cx.reject(&mut sink, "partners", i, "brand_alignment", Some(&bad.to_string()), RejectReason::OutOfRange, "brand-alignment answers are on a 1–5 scale")?;
+            if let Some(bad) = p
+                .onboarding
+                .brand_alignment
+                .iter()
+                .find(|&&a| !(1..=5).contains(&a))
+            {
+                cx.reject(
+                    &mut sink,
+                    "partners",
+                    i,
+                    "brand_alignment",
+                    Some(&bad.to_string()),
+                    RejectReason::OutOfRange,
+                    "brand-alignment answers are on a 1–5 scale",
+                )?;
                 continue;
             }
             if p.status.windows(2).any(|w| w[1].since < w[0].since) {
-                cx.reject(&mut sink, "partners", i, "status", None, RejectReason::BadValue, "status changes must be in date order")?;
+                cx.reject(
+                    &mut sink,
+                    "partners",
+                    i,
+                    "status",
+                    None,
+                    RejectReason::BadValue,
+                    "status changes must be in date order",
+                )?;
                 continue;
             }
             partner_records.push(p);
@@ -651,7 +726,10 @@ impl MasterData {
                 partners.registered_capital.push(capital);
             }
         }
-        kept.insert("partners", kept_sub.iter().map(|&j| partner_index[j]).collect());
+        kept.insert(
+            "partners",
+            kept_sub.iter().map(|&j| partner_index[j]).collect(),
+        );
         Self::finish(
             currency,
             territories,
@@ -688,31 +766,82 @@ impl MasterData {
         };
         let mut kept_prices = Vec::new();
         for (i, e) in price_entries.into_iter().enumerate() {
-            let Some(product) = cx.reference(sink, "prices", i, "product", Some(&e.product), &products.entities, "product")? else { continue };
+            let Some(product) = cx.reference(
+                sink,
+                "prices",
+                i,
+                "product",
+                Some(&e.product),
+                &products.entities,
+                "product",
+            )?
+            else {
+                continue;
+            };
             let channel = match &e.channel {
                 None => NONE,
-                Some(_) => match cx.reference(sink, "prices", i, "channel", e.channel.as_deref(), &channels.entities, "channel")? {
+                Some(_) => match cx.reference(
+                    sink,
+                    "prices",
+                    i,
+                    "channel",
+                    e.channel.as_deref(),
+                    &channels.entities,
+                    "channel",
+                )? {
                     Some(c) => c,
                     None => continue,
                 },
             };
             let territory = match &e.territory {
                 None => NONE,
-                Some(_) => match cx.reference(sink, "prices", i, "territory", e.territory.as_deref(), &territories.entities, "territory")? {
+                Some(_) => match cx.reference(
+                    sink,
+                    "prices",
+                    i,
+                    "territory",
+                    e.territory.as_deref(),
+                    &territories.entities,
+                    "territory",
+                )? {
                     Some(t) => t,
                     None => continue,
                 },
             };
-            let Some(retail) = cx.money(sink, &currency, "prices", i, "retail_price", e.retail_price)? else { continue };
-            let Some(floor) = cx.money(sink, &currency, "prices", i, "floor_price", e.floor_price)? else { continue };
+            let Some(retail) =
+                cx.money(sink, &currency, "prices", i, "retail_price", e.retail_price)?
+            else {
+                continue;
+            };
+            let Some(floor) =
+                cx.money(sink, &currency, "prices", i, "floor_price", e.floor_price)?
+            else {
+                continue;
+            };
             if floor < 0 || floor > retail {
-                cx.reject(sink, "prices", i, "floor_price", Some(&e.floor_price.to_string()), RejectReason::OutOfRange, "the floor price must be between 0 and the retail price")?;
+                cx.reject(
+                    sink,
+                    "prices",
+                    i,
+                    "floor_price",
+                    Some(&e.floor_price.to_string()),
+                    RejectReason::OutOfRange,
+                    "the floor price must be between 0 and the retail price",
+                )?;
                 continue;
             }
             let from = e.valid_from.unwrap_or(Date(i32::MIN));
             let to = e.valid_to.unwrap_or(Date(i32::MAX));
             if to < from {
-                cx.reject(sink, "prices", i, "valid_to", e.valid_to.map(|d| d.to_string()).as_deref(), RejectReason::OutOfRange, "valid_to is before valid_from")?;
+                cx.reject(
+                    sink,
+                    "prices",
+                    i,
+                    "valid_to",
+                    e.valid_to.map(|d| d.to_string()).as_deref(),
+                    RejectReason::OutOfRange,
+                    "valid_to is before valid_from",
+                )?;
                 continue;
             }
             let rule = PriceRule {
@@ -726,7 +855,10 @@ impl MasterData {
             };
             let rules = &mut prices.by_product[product as usize];
             if let Some(other) = rules.iter().find(|r| {
-                r.channel == channel && r.territory == territory && r.valid_from <= to && from <= r.valid_to
+                r.channel == channel
+                    && r.territory == territory
+                    && r.valid_from <= to
+                    && from <= r.valid_to
             }) {
                 let other_index = kept_prices[other.entry as usize];
                 cx.reject(sink, "prices", i, "valid_from", None, RejectReason::BadValue, format!(
@@ -756,28 +888,54 @@ impl MasterData {
         for (i, c) in customer_records.into_iter().enumerate() {
             let channel = match &c.acquisition_channel {
                 None => NONE,
-                Some(_) => match cx.reference(sink, "customers", i, "acquisition_channel", c.acquisition_channel.as_deref(), &channels.entities, "channel")? {
+                Some(_) => match cx.reference(
+                    sink,
+                    "customers",
+                    i,
+                    "acquisition_channel",
+                    c.acquisition_channel.as_deref(),
+                    &channels.entities,
+                    "channel",
+                )? {
                     Some(v) => v,
                     None => continue,
                 },
             };
             let territory = match &c.territory {
                 None => NONE,
-                Some(_) => match cx.reference(sink, "customers", i, "territory", c.territory.as_deref(), &territories.entities, "territory")? {
+                Some(_) => match cx.reference(
+                    sink,
+                    "customers",
+                    i,
+                    "territory",
+                    c.territory.as_deref(),
+                    &territories.entities,
+                    "territory",
+                )? {
                     Some(v) => v,
                     None => continue,
                 },
             };
             if customers.ids.insert_unique(&c.id).is_none() {
-                cx.reject(sink, "customers", i, "id", Some(&c.id), RejectReason::DuplicateId, format!("duplicate customer id {:?}", c.id))?;
+                cx.reject(
+                    sink,
+                    "customers",
+                    i,
+                    "id",
+                    Some(&c.id),
+                    RejectReason::DuplicateId,
+                    format!("duplicate customer id {:?}", c.id),
+                )?;
                 continue;
             }
             customers.acquisition_channel.push(channel);
             customers.territory.push(territory);
             customers.first_seen.push(c.first_seen);
-            customers
-                .member_tier
-                .push(c.member_tier.as_deref().map_or(NONE, |t| customers.tiers.intern(t)));
+            customers.member_tier.push(
+                c.member_tier
+                    .as_deref()
+                    .map_or(NONE, |t| customers.tiers.intern(t)),
+            );
             kept_customers.push(i);
         }
         kept.insert("customers", kept_customers);
@@ -843,6 +1001,11 @@ impl MasterData {
             .any(|&(t, _)| self.territories.tree.is_within(territory, t))
     }
 
+    /// The customer id interner.
+    pub fn customers_ids(&self) -> &Interner {
+        self.customers.ids()
+    }
+
     pub(crate) fn customers_mut(&mut self) -> &mut Customers {
         &mut self.customers
     }
@@ -869,7 +1032,10 @@ impl Cx<'_> {
         let location = self.origins.locate(table, index, field, value);
         let message = message.into();
         if sink.mode == Strictness::Strict && !self.origins.tables.contains_key(table) {
-            return Err(Error::document(format!("{table}[{index}].{field}"), message));
+            return Err(Error::document(
+                format!("{table}[{index}].{field}"),
+                message,
+            ));
         }
         sink.reject(Rejection {
             table: table.to_owned(),
@@ -894,7 +1060,15 @@ impl Cx<'_> {
         match target.code(id) {
             Some(c) => Ok(Some(c)),
             None => {
-                self.reject(sink, table, index, field, Some(id), RejectReason::UnknownReference, format!("unknown {what} {id:?}"))?;
+                self.reject(
+                    sink,
+                    table,
+                    index,
+                    field,
+                    Some(id),
+                    RejectReason::UnknownReference,
+                    format!("unknown {what} {id:?}"),
+                )?;
                 Ok(None)
             }
         }
@@ -917,7 +1091,15 @@ impl Cx<'_> {
                     MoneyError::TooManyDecimals { .. } => RejectReason::TooManyDecimals,
                     _ => RejectReason::OutOfRange,
                 };
-                self.reject(sink, table, index, field, Some(&value.to_string()), reason, format!("{e} ({currency})"))?;
+                self.reject(
+                    sink,
+                    table,
+                    index,
+                    field,
+                    Some(&value.to_string()),
+                    reason,
+                    format!("{e} ({currency})"),
+                )?;
                 Ok(None)
             }
         }
@@ -953,10 +1135,26 @@ impl Cx<'_> {
         for (i, r) in records.iter().enumerate() {
             let k = id(r).as_str();
             if k.is_empty() {
-                self.reject(sink, table, index[i], "id", Some(k), RejectReason::MissingValue, "empty id")?;
+                self.reject(
+                    sink,
+                    table,
+                    index[i],
+                    "id",
+                    Some(k),
+                    RejectReason::MissingValue,
+                    "empty id",
+                )?;
                 alive[i] = false;
             } else if first.contains_key(k) {
-                self.reject(sink, table, index[i], "id", Some(k), RejectReason::DuplicateId, format!("duplicate id {k:?} in {table}"))?;
+                self.reject(
+                    sink,
+                    table,
+                    index[i],
+                    "id",
+                    Some(k),
+                    RejectReason::DuplicateId,
+                    format!("duplicate id {k:?} in {table}"),
+                )?;
                 alive[i] = false;
             } else {
                 first.insert(k, i);
@@ -970,7 +1168,15 @@ impl Cx<'_> {
                 }
                 if let Some(p) = parent(r) {
                     if !first.get(p).is_some_and(|&j| alive[j]) {
-                        self.reject(sink, table, index[i], "parent", Some(p), RejectReason::UnknownReference, format!("unknown parent {p:?}"))?;
+                        self.reject(
+                            sink,
+                            table,
+                            index[i],
+                            "parent",
+                            Some(p),
+                            RejectReason::UnknownReference,
+                            format!("unknown parent {p:?}"),
+                        )?;
                         alive[i] = false;
                         changed = true;
                     }
@@ -990,7 +1196,11 @@ impl Cx<'_> {
         }
         let parents: Vec<u32> = kept_index
             .iter()
-            .map(|&i| parent(&records[i]).and_then(|p| ids.code(p)).unwrap_or(NONE))
+            .map(|&i| {
+                parent(&records[i])
+                    .and_then(|p| ids.code(p))
+                    .unwrap_or(NONE)
+            })
             .collect();
         let tree = Tree::new(parents).map_err(|cycle| {
             let names: Vec<&str> = cycle.0.iter().map(|&c| ids.name(c)).collect();

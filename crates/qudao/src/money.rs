@@ -272,7 +272,10 @@ mod tests {
     #[test]
     fn decimal_conversion_refuses_extra_digits() {
         let cny = Currency::cny();
-        assert_eq!(cny.from_decimal(Decimal::new(12345, 3)), Err(MoneyError::TooManyDecimals { allowed: 2 }));
+        assert_eq!(
+            cny.from_decimal(Decimal::new(12345, 3)),
+            Err(MoneyError::TooManyDecimals { allowed: 2 })
+        );
         assert_eq!(cny.from_decimal(Decimal::new(12340, 3)), Ok(1234));
         assert_eq!(cny.to_decimal(1234).to_string(), "12.34");
     }

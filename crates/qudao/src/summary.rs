@@ -15,7 +15,7 @@ use crate::date::Date;
 use crate::error::Result;
 use crate::intern::NONE;
 use crate::master::MasterData;
-use crate::money::{narrow, Currency};
+use crate::money::{Currency, narrow};
 use crate::reject::RejectionReport;
 use crate::transactions::TxChunk;
 
@@ -206,8 +206,16 @@ impl SummaryState {
                 gross_sales: narrow(g.gross_sales, "gross sales")?,
                 returns: narrow(g.returns, "returns")?,
                 net_revenue: narrow(net, "net revenue")?,
-                cost: if has_cost { Some(narrow(g.cost, "cost")?) } else { None },
-                gross_margin: if has_cost { Some(narrow(net - g.cost, "gross margin")?) } else { None },
+                cost: if has_cost {
+                    Some(narrow(g.cost, "cost")?)
+                } else {
+                    None
+                },
+                gross_margin: if has_cost {
+                    Some(narrow(net - g.cost, "gross margin")?)
+                } else {
+                    None
+                },
                 share_of_revenue: share(net, total_net),
             })
         };
@@ -240,7 +248,11 @@ impl SummaryState {
             currency: m.currency.clone(),
             first_date: self.first.map(Date),
             last_date: self.last.map(Date),
-            active_customers: self.customers.iter().map(|w| u64::from(w.count_ones())).sum(),
+            active_customers: self
+                .customers
+                .iter()
+                .map(|w| u64::from(w.count_ones()))
+                .sum(),
             master_counts: MasterCounts {
                 territories: m.territories.len(),
                 channels: m.channels.len(),
@@ -250,7 +262,12 @@ impl SummaryState {
                 price_entries: m.prices.entries().len(),
                 customers: m.customers.len(),
             },
-            operational_counts: data.ops.counts().iter().map(|&(k, v)| (k.to_owned(), v)).collect(),
+            operational_counts: data
+                .ops
+                .counts()
+                .iter()
+                .map(|&(k, v)| (k.to_owned(), v))
+                .collect(),
             totals: row("total".into(), "Total".into(), &self.total)?,
             by_channel,
             by_partner,

@@ -237,6 +237,9 @@ pub struct TxBuilder {
     /// Bitmask of lines 1..=64 seen per order code; larger line numbers go to `big_lines`.
     lines_seen: Vec<u64>,
     big_lines: FxHashMap<(u32, u32), ()>,
+    /// Order codes below this use the dense bitmask; above it (sparse numeric order ids from
+    /// Arrow), the hash map, so memory stays proportional to the rows.
+    dense_limit: usize,
 }
 
 impl TxBuilder {
@@ -257,6 +260,7 @@ impl TxBuilder {
             cost: Vec::with_capacity(rows),
             original_order: Vec::with_capacity(rows),
             source_lines: Vec::with_capacity(rows),
+            dense_limit: dense_limit(rows),
             ..Default::default()
         }
     }
@@ -288,32 +292,64 @@ impl TxBuilder {
             return bad("quantity", RejectReason::OutOfRange, "quantity is zero");
         }
         if row.unit_price < 0 {
-            return bad("unit_price", RejectReason::OutOfRange, "unit price is negative");
+            return bad(
+                "unit_price",
+                RejectReason::OutOfRange,
+                "unit price is negative",
+            );
         }
         match kind {
             TxKind::Sale => {
                 if row.quantity < 0 {
-                    return bad("quantity", RejectReason::OutOfRange, "a sale has a positive quantity (returns are kind `return`)");
+                    return bad(
+                        "quantity",
+                        RejectReason::OutOfRange,
+                        "a sale has a positive quantity (returns are kind `return`)",
+                    );
                 }
                 if row.amount < 0 {
-                    return bad("amount", RejectReason::OutOfRange, "a sale has a non-negative amount");
+                    return bad(
+                        "amount",
+                        RejectReason::OutOfRange,
+                        "a sale has a non-negative amount",
+                    );
                 }
                 if row.original_order != NONE {
-                    return bad("original_order", RejectReason::BadValue, "only returns name an original order");
+                    return bad(
+                        "original_order",
+                        RejectReason::BadValue,
+                        "only returns name an original order",
+                    );
                 }
                 if row.cost.is_some_and(|c| c < 0) {
-                    return bad("cost", RejectReason::OutOfRange, "the cost of a sale is not negative");
+                    return bad(
+                        "cost",
+                        RejectReason::OutOfRange,
+                        "the cost of a sale is not negative",
+                    );
                 }
             }
             TxKind::Return => {
                 if row.quantity > 0 {
-                    return bad("quantity", RejectReason::OutOfRange, "a return has a negative quantity");
+                    return bad(
+                        "quantity",
+                        RejectReason::OutOfRange,
+                        "a return has a negative quantity",
+                    );
                 }
                 if row.amount > 0 {
-                    return bad("amount", RejectReason::OutOfRange, "a return has a non-positive amount");
+                    return bad(
+                        "amount",
+                        RejectReason::OutOfRange,
+                        "a return has a non-positive amount",
+                    );
                 }
                 if row.cost.is_some_and(|c| c > 0) {
-                    return bad("cost", RejectReason::OutOfRange, "the cost of a return is not positive (it reverses the cost of the sale)");
+                    return bad(
+                        "cost",
+                        RejectReason::OutOfRange,
+                        "the cost of a return is not positive (it reverses the cost of the sale)",
+                    );
                 }
             }
         }
@@ -322,10 +358,13 @@ impl TxBuilder {
 
     /// Whether `(order, line)` was already pushed; records it otherwise.
     pub fn is_duplicate_line(&mut self, order: u32, line: u32) -> bool {
-        if (1..=64).contains(&line) {
+        if (1..=64).contains(&line)
+            && (order as usize) < self.dense_limit.max(dense_limit(self.order.len()))
+        {
             let i = order as usize;
             if i >= self.lines_seen.len() {
-                self.lines_seen.resize((i + 1).max(self.lines_seen.len() * 2), 0);
+                self.lines_seen
+                    .resize((i + 1).max(self.lines_seen.len() * 2), 0);
             }
             let bit = 1u64 << (line - 1);
             let dup = self.lines_seen[i] & bit != 0;
@@ -376,7 +415,12 @@ impl TxBuilder {
             let mut drop = vec![false; self.order.len()];
             for (i, sold, returned) in bad_rows {
                 let order = if self.original_order[i] != NONE {
-                    format!("order {:?}", orders.get(self.original_order[i]).map_or_else(|| self.original_order[i].to_string(), str::to_owned))
+                    format!(
+                        "order {:?}",
+                        orders
+                            .get(self.original_order[i])
+                            .map_or_else(|| self.original_order[i].to_string(), str::to_owned)
+                    )
                 } else {
                     "the customer's purchases".to_owned()
                 };
@@ -416,51 +460,18 @@ impl TxBuilder {
         })
     }
 
-    /// Rows (index, sold, cumulative returned) whose return takes the returned total past
-    /// what was sold.
     fn excessive_returns(&self) -> Vec<(usize, i64, i64)> {
-        // Key: (true, original order, product) or (false, customer, product).
-        let mut returns: Vec<usize> = (0..self.quantity.len())
-            .filter(|&i| self.quantity[i] < 0)
-            .collect();
-        if returns.is_empty() {
-            return Vec::new();
-        }
-        returns.sort_by_key(|&i| (self.date[i], self.source_lines[i]));
-        let key = |i: usize| -> (bool, u32, u32) {
-            if self.original_order[i] != NONE {
-                (true, self.original_order[i], self.product[i])
-            } else {
-                (false, self.customer[i], self.product[i])
-            }
-        };
-        let mut sold: FxHashMap<(bool, u32, u32), (i64, i64)> = FxHashMap::default();
-        for &i in &returns {
-            sold.insert(key(i), (0, 0));
-        }
-        for i in 0..self.quantity.len() {
-            let q = self.quantity[i];
-            if q > 0 {
-                if let Some(e) = sold.get_mut(&(true, self.order[i], self.product[i])) {
-                    e.0 = e.0.saturating_add(q);
-                }
-                if let Some(e) = sold.get_mut(&(false, self.customer[i], self.product[i])) {
-                    e.0 = e.0.saturating_add(q);
-                }
-            }
-        }
-        let mut bad = Vec::new();
-        for &i in &returns {
-            let Some(e) = sold.get_mut(&key(i)) else { continue };
-            let after = e.1.saturating_add(-self.quantity[i]);
-            if after > e.0 {
-                bad.push((i, e.0, after));
-            } else {
-                e.1 = after;
-            }
-        }
-        bad.sort_unstable_by_key(|b| b.0);
-        bad
+        excessive_returns(
+            &ReturnCheckColumns {
+                order: &self.order,
+                date: &self.date,
+                customer: &self.customer,
+                product: &self.product,
+                quantity: &self.quantity,
+                original_order: &self.original_order,
+            },
+            |i| self.source_lines[i],
+        )
     }
 
     fn compact(&mut self, drop: &[bool]) {
@@ -494,4 +505,73 @@ impl TxBuilder {
         }
         self.cost_valid = valid;
     }
+}
+
+fn dense_limit(rows: usize) -> usize {
+    rows.saturating_mul(2).max(1 << 16)
+}
+
+/// The columns the return check reads.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ReturnCheckColumns<'a> {
+    pub order: &'a [u32],
+    pub date: &'a [i32],
+    pub customer: &'a [u32],
+    pub product: &'a [u32],
+    pub quantity: &'a [i64],
+    pub original_order: &'a [u32],
+}
+
+/// Rows `(index, sold, returned in all)` whose return takes the returned total past what was
+/// sold: per (original order, product) when the return names its order, else per (customer,
+/// product). Returns are taken in (date, source line) order so the first to exceed is the one
+/// reported, whatever the input order.
+pub(crate) fn excessive_returns(
+    c: &ReturnCheckColumns<'_>,
+    source_line: impl Fn(usize) -> u64,
+) -> Vec<(usize, i64, i64)> {
+    let mut returns: Vec<usize> = (0..c.quantity.len())
+        .filter(|&i| c.quantity[i] < 0)
+        .collect();
+    if returns.is_empty() {
+        return Vec::new();
+    }
+    returns.sort_by_key(|&i| (c.date[i], source_line(i)));
+    let key = |i: usize| -> (bool, u32, u32) {
+        if c.original_order[i] != NONE {
+            (true, c.original_order[i], c.product[i])
+        } else {
+            (false, c.customer[i], c.product[i])
+        }
+    };
+    // (sold, returned so far) per key that some return uses.
+    let mut sold: FxHashMap<(bool, u32, u32), (i64, i64)> = FxHashMap::default();
+    for &i in &returns {
+        sold.insert(key(i), (0, 0));
+    }
+    for i in 0..c.quantity.len() {
+        let q = c.quantity[i];
+        if q > 0 {
+            if let Some(e) = sold.get_mut(&(true, c.order[i], c.product[i])) {
+                e.0 = e.0.saturating_add(q);
+            }
+            if let Some(e) = sold.get_mut(&(false, c.customer[i], c.product[i])) {
+                e.0 = e.0.saturating_add(q);
+            }
+        }
+    }
+    let mut bad = Vec::new();
+    for &i in &returns {
+        let Some(e) = sold.get_mut(&key(i)) else {
+            continue;
+        };
+        let after = e.1.saturating_add(c.quantity[i].saturating_neg());
+        if after > e.0 {
+            bad.push((i, e.0, after));
+        } else {
+            e.1 = after;
+        }
+    }
+    bad.sort_unstable_by_key(|b| b.0);
+    bad
 }

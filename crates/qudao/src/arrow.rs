@@ -1,0 +1,1012 @@
+//! Arrow in and out (feature `arrow`).
+//!
+//! [`dataset_from_batches`] builds the transaction table from Arrow record batches, one
+//! [`TxChunk`] per batch. Columns whose type already matches the table are shared, not copied:
+//! `Int64` money (minor units) and quantities, `Date32` dates, `UInt32` line numbers, and
+//! `UInt32` id columns taken as codes into the master data. Other types are converted (string
+//! and dictionary ids are looked up, `Decimal128` money is scaled exactly, `Date64` and
+//! `YYYY-MM-DD` text dates are converted). Floating-point money is refused: floats are not
+//! exact. Every row is still checked (references, signs, duplicate lines, returns against
+//! sales); checking reads the shared buffers, it does not copy them. In lenient mode a batch
+//! with rejected rows is compacted into owned columns.
+//!
+//! [`summary_batches`] exports a [`Summary`] as record batches with money as `Decimal128`
+//! at the currency's scale.
+
+use std::sync::Arc;
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::{
+    Date32Type, Date64Type, Decimal128Type, Int32Type, Int64Type, UInt8Type, UInt32Type, UInt64Type,
+};
+use arrow_array::{
+    Array, ArrayRef, Decimal128Array, Int64Array, RecordBatch, StringArray, UInt64Array,
+};
+use arrow_schema::{DataType, Field, Schema};
+
+use crate::column::{Bitmap, Column};
+use crate::dataset::{Dataset, DatasetBuilder};
+use crate::date::Date;
+use crate::error::{Error, Location, Result};
+use crate::intern::{FxHashMap, NONE};
+use crate::master::MasterData;
+use crate::reject::{RejectReason, Rejection, Strictness};
+use crate::summary::{Summary, SummaryRow};
+use crate::transactions::{
+    ReturnCheckColumns, TxBuilder, TxChunk, TxKind, TxRow, excessive_returns,
+};
+
+/// Column names of an Arrow transaction table (the same as the CSV's, see
+/// `docs/data-format.md`).
+pub const TRANSACTION_COLUMNS: &[&str] = &[
+    "order",
+    "line",
+    "date",
+    "customer",
+    "partner",
+    "channel",
+    "product",
+    "territory",
+    "kind",
+    "quantity",
+    "unit_price",
+    "amount",
+    "cost",
+    "original_order",
+];
+
+/// Build a data set from master data and transaction record batches (one chunk per batch).
+///
+/// ```
+/// use std::sync::Arc;
+/// use arrow_array::{RecordBatch, StringArray, UInt32Array, Date32Array, Int64Array, ArrayRef};
+/// use qudao::master::{MasterData, MasterDocument};
+/// let master = MasterData::new(MasterDocument::from_json(r#"{
+///   "territories": [{"id": "CN", "level": "country"}],
+///   "channels": [{"id": "web", "kind": "direct", "presence": "online", "role": "main"}],
+///   "products": [{"id": "TEA", "category": "drinks", "list_price": "10.00"}]}"#).unwrap()).unwrap();
+/// let s = |v: &str| Arc::new(StringArray::from(vec![v, v])) as ArrayRef;
+/// let batch = RecordBatch::try_from_iter([
+///     ("order", Arc::new(StringArray::from(vec!["O1", "O2"])) as ArrayRef),
+///     ("line", Arc::new(UInt32Array::from(vec![1, 1])) as ArrayRef),
+///     ("date", Arc::new(Date32Array::from(vec![20_000, 20_001])) as ArrayRef),
+///     ("customer", s("C1")), ("channel", s("web")), ("product", s("TEA")), ("territory", s("CN")),
+///     ("quantity", Arc::new(Int64Array::from(vec![2, 1])) as ArrayRef),
+///     ("unit_price", Arc::new(Int64Array::from(vec![1000, 1000])) as ArrayRef),
+///     ("amount", Arc::new(Int64Array::from(vec![2000, 1000])) as ArrayRef),
+/// ]).unwrap();
+/// let data = qudao::arrow::dataset_from_batches(master, &[batch], qudao::Strictness::Strict).unwrap();
+/// assert_eq!(data.summary().unwrap().totals.net_revenue, 3000);
+/// assert!(data.transactions.chunks[0].amount.is_shared()); // not copied
+/// ```
+pub fn dataset_from_batches(
+    master: MasterData,
+    batches: &[RecordBatch],
+    mode: Strictness,
+) -> Result<Dataset> {
+    let mut builder = DatasetBuilder::new(master, mode);
+    let mut chunks = Vec::with_capacity(batches.len());
+    let mut order_kind: Option<OrderKind> = None;
+    for (b, batch) in batches.iter().enumerate() {
+        let source = if batches.len() == 1 {
+            "transactions".to_owned()
+        } else {
+            format!("transactions batch {b}")
+        };
+        chunks.push(chunk_from_batch(
+            &mut builder,
+            batch,
+            &source,
+            &mut order_kind,
+        )?);
+    }
+    builder.finish_with_chunks(chunks)
+}
+
+/// Whether order ids arrive as text (interned) or as numbers (used as codes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum OrderKind {
+    Text,
+    Numeric,
+}
+
+/// A problem with one row.
+struct Bad {
+    row: usize,
+    column: &'static str,
+    value: Option<String>,
+    reason: RejectReason,
+    message: String,
+}
+
+struct Ctx<'a> {
+    batch: &'a RecordBatch,
+    source: &'a str,
+    bad: Vec<Bad>,
+}
+
+impl Ctx<'_> {
+    fn column(&self, name: &'static str) -> Option<&ArrayRef> {
+        self.batch.column_by_name(name)
+    }
+
+    fn required(&self, name: &'static str) -> Result<&ArrayRef> {
+        self.column(name).ok_or_else(|| Error::MissingColumn {
+            source_name: self.source.to_owned(),
+            column: name.to_owned(),
+            found: self
+                .batch
+                .schema()
+                .fields()
+                .iter()
+                .map(|f| f.name().as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
+    }
+
+    fn type_error(&self, name: &str, dt: &DataType, expected: &str) -> Error {
+        Error::data(
+            Location {
+                source: self.source.to_owned(),
+                line: 0,
+                column: Some(name.to_owned()),
+                value: Some(dt.to_string()),
+            },
+            format!("unsupported Arrow type for `{name}`; expected {expected}"),
+        )
+    }
+
+    fn bad(
+        &mut self,
+        row: usize,
+        column: &'static str,
+        value: Option<String>,
+        reason: RejectReason,
+        message: impl Into<String>,
+    ) {
+        self.bad.push(Bad {
+            row,
+            column,
+            value,
+            reason,
+            message: message.into(),
+        });
+    }
+
+    /// Mark nulls of a required column as bad rows.
+    fn no_nulls(&mut self, name: &'static str, a: &dyn Array) {
+        if a.null_count() > 0 {
+            for i in 0..a.len() {
+                if a.is_null(i) {
+                    self.bad(
+                        i,
+                        name,
+                        None,
+                        RejectReason::MissingValue,
+                        format!("`{name}` is null"),
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Text access to a string-like column.
+enum Texts<'a> {
+    Utf8(&'a arrow_array::StringArray),
+    Large(&'a arrow_array::LargeStringArray),
+    View(&'a arrow_array::StringViewArray),
+}
+
+impl<'a> Texts<'a> {
+    fn of(a: &'a dyn Array) -> Option<Texts<'a>> {
+        if let Some(s) = a.as_string_opt::<i32>() {
+            Some(Texts::Utf8(s))
+        } else if let Some(s) = a.as_string_opt::<i64>() {
+            Some(Texts::Large(s))
+        } else {
+            a.as_string_view_opt().map(Texts::View)
+        }
+    }
+
+    #[inline]
+    fn get(&self, i: usize) -> Option<&'a str> {
+        match self {
+            Texts::Utf8(s) => (!s.is_null(i)).then(|| s.value(i)),
+            Texts::Large(s) => (!s.is_null(i)).then(|| s.value(i)),
+            Texts::View(s) => (!s.is_null(i)).then(|| s.value(i)),
+        }
+    }
+}
+
+/// Look up the code of an id of the master table behind column `name`; customers are
+/// registered when no customer table was given.
+fn lookup(builder: &mut DatasetBuilder, name: &str, id: &str) -> Option<u32> {
+    let m = builder.master();
+    match name {
+        "customer" if m.customers.is_open() => builder.register_customer(id),
+        "customer" => m.customers.code(id),
+        "partner" => m.partners.code(id),
+        "channel" => m.channels.code(id),
+        "product" => m.products.code(id),
+        _ => m.territories.code(id),
+    }
+}
+
+fn chunk_from_batch(
+    builder: &mut DatasetBuilder,
+    batch: &RecordBatch,
+    source: &str,
+    order_kind: &mut Option<OrderKind>,
+) -> Result<TxChunk> {
+    let n = batch.num_rows();
+    let mut cx = Ctx {
+        batch,
+        source,
+        bad: Vec::new(),
+    };
+
+    let (order, kind) = order_column(&mut cx, builder, "order", true)?;
+    let kind = kind.unwrap_or(OrderKind::Text);
+    match order_kind {
+        Some(k) if *k != kind => {
+            return Err(Error::invalid_argument(
+                "batches",
+                "all batches must give `order` the same way: as text or as unsigned integers",
+            ));
+        }
+        _ => *order_kind = Some(kind),
+    }
+    let line = u32_column(&mut cx, "line")?;
+    let date = date_column(&mut cx, "date")?;
+    let customer = id_column(&mut cx, builder, "customer", true, "customer")?;
+    let partner = id_column(&mut cx, builder, "partner", false, "partner")?;
+    let channel = id_column(&mut cx, builder, "channel", true, "channel")?;
+    let product = id_column(&mut cx, builder, "product", true, "product")?;
+    let territory = id_column(&mut cx, builder, "territory", true, "territory")?;
+    let exponent = builder.master().currency.exponent;
+    let quantity = int_column(&mut cx, "quantity", 0, false)?;
+    let unit_price = int_column(&mut cx, "unit_price", exponent, true)?;
+    let amount = int_column(&mut cx, "amount", exponent, true)?;
+    let (cost, cost_valid) = match cx.column("cost") {
+        None => (Column::default(), None),
+        Some(a) => {
+            let a = Arc::clone(a);
+            let values = int_values(&mut cx, "cost", &a, exponent, true)?;
+            let valid = (a.null_count() > 0).then(|| {
+                let mut b = Bitmap::default();
+                for i in 0..n {
+                    b.push(a.is_valid(i));
+                }
+                b
+            });
+            (values, valid)
+        }
+    };
+    let kinds = kind_column(&mut cx, "kind")?;
+    let original_order = if cx.column("original_order").is_some() {
+        let (o, k) = order_column(&mut cx, builder, "original_order", false)?;
+        if k.is_some_and(|k| k != kind) {
+            return Err(Error::invalid_argument(
+                "original_order",
+                "`original_order` must be given the same way as `order` (text or unsigned integers)",
+            ));
+        }
+        o
+    } else {
+        Column::from(vec![NONE; n])
+    };
+
+    // Row checks. Rows already known bad are skipped.
+    let mut known_bad = vec![false; n];
+    for b in &cx.bad {
+        known_bad[b.row] = true;
+    }
+    let mut dup = TxBuilder::with_capacity(0);
+    for i in 0..n {
+        if known_bad[i] {
+            continue;
+        }
+        let row = TxRow {
+            order: order[i],
+            line: line[i],
+            date: Date(date[i]),
+            customer: customer[i],
+            partner: partner[i],
+            channel: channel[i],
+            product: product[i],
+            territory: territory[i],
+            quantity: quantity[i],
+            unit_price: unit_price[i],
+            amount: amount[i],
+            cost: if cost.is_empty() || cost_valid.as_ref().is_some_and(|v| !v.get(i)) {
+                None
+            } else {
+                Some(cost[i])
+            },
+            original_order: original_order[i],
+        };
+        let k = match &kinds {
+            Some(k) => k[i],
+            None if row.quantity < 0 => TxKind::Return,
+            None => TxKind::Sale,
+        };
+        if let Err(p) = TxBuilder::check(&row, k) {
+            known_bad[i] = true;
+            cx.bad(i, p.column, None, p.reason, p.message);
+        } else if dup.is_duplicate_line(row.order, row.line) {
+            known_bad[i] = true;
+            cx.bad(
+                i,
+                "line",
+                Some(row.line.to_string()),
+                RejectReason::DuplicateId,
+                "duplicate (order, line)",
+            );
+        }
+    }
+    let mut chunk = TxChunk {
+        order,
+        line,
+        date,
+        customer,
+        partner,
+        channel,
+        product,
+        territory,
+        quantity,
+        unit_price,
+        amount,
+        cost,
+        cost_valid,
+        original_order,
+    };
+    reject_rows(builder, &mut cx.bad, source)?;
+    if known_bad.iter().any(|&b| b) {
+        chunk = compact(&chunk, &known_bad);
+    }
+    let returns = excessive_returns(
+        &ReturnCheckColumns {
+            order: &chunk.order,
+            date: &chunk.date,
+            customer: &chunk.customer,
+            product: &chunk.product,
+            quantity: &chunk.quantity,
+            original_order: &chunk.original_order,
+        },
+        |i| i as u64,
+    );
+    if !returns.is_empty() {
+        let mut drop = vec![false; chunk.len()];
+        let mut bad = Vec::new();
+        for (i, sold, returned) in returns {
+            drop[i] = true;
+            bad.push(Bad {
+                row: i,
+                column: "quantity",
+                value: Some(chunk.quantity[i].to_string()),
+                reason: RejectReason::ReturnExceedsSale,
+                message: format!(
+                    "returns {returned} units of the product in all, but only {sold} were sold"
+                ),
+            });
+        }
+        reject_rows(builder, &mut bad, source)?;
+        chunk = compact(&chunk, &drop);
+    }
+    Ok(chunk)
+}
+
+fn reject_rows(builder: &mut DatasetBuilder, bad: &mut [Bad], source: &str) -> Result<()> {
+    bad.sort_by_key(|b| b.row);
+    for b in bad.iter() {
+        let r = Rejection {
+            table: "transactions".into(),
+            location: Location {
+                source: source.to_owned(),
+                line: b.row as u64 + 1,
+                column: Some(b.column.to_owned()),
+                value: b.value.clone(),
+            },
+            reason: b.reason,
+            message: b.message.clone(),
+        };
+        match builder.mode() {
+            Strictness::Strict => return Err(r.into_error()),
+            Strictness::Lenient => builder.report_mut().push(r),
+        }
+    }
+    Ok(())
+}
+
+fn compact(c: &TxChunk, drop: &[bool]) -> TxChunk {
+    fn keep<T: Copy>(col: &Column<T>, drop: &[bool]) -> Column<T> {
+        Column::Owned(
+            col.iter()
+                .zip(drop)
+                .filter(|(_, d)| !**d)
+                .map(|(v, _)| *v)
+                .collect(),
+        )
+    }
+    let cost_valid = c.cost_valid.as_ref().map(|v| {
+        let mut b = Bitmap::default();
+        for (i, &d) in drop.iter().enumerate() {
+            if !d {
+                b.push(v.get(i));
+            }
+        }
+        b
+    });
+    TxChunk {
+        order: keep(&c.order, drop),
+        line: keep(&c.line, drop),
+        date: keep(&c.date, drop),
+        customer: keep(&c.customer, drop),
+        partner: keep(&c.partner, drop),
+        channel: keep(&c.channel, drop),
+        product: keep(&c.product, drop),
+        territory: keep(&c.territory, drop),
+        quantity: keep(&c.quantity, drop),
+        unit_price: keep(&c.unit_price, drop),
+        amount: keep(&c.amount, drop),
+        cost: if c.cost.is_empty() {
+            Column::default()
+        } else {
+            keep(&c.cost, drop)
+        },
+        cost_valid,
+        original_order: keep(&c.original_order, drop),
+    }
+}
+
+/// Share a primitive array's values without copying.
+fn share<T>(values: arrow_buffer::ScalarBuffer<T>) -> Column<T>
+where
+    T: arrow_buffer::ArrowNativeType,
+{
+    Column::Shared(Arc::new(values))
+}
+
+fn order_column(
+    cx: &mut Ctx<'_>,
+    builder: &mut DatasetBuilder,
+    name: &'static str,
+    required: bool,
+) -> Result<(Column<u32>, Option<OrderKind>)> {
+    let a = Arc::clone(cx.required(name)?);
+    let n = a.len();
+    if let Some(p) = a.as_primitive_opt::<UInt32Type>() {
+        if a.null_count() == 0 {
+            return Ok((share(p.values().clone()), Some(OrderKind::Numeric)));
+        }
+        if required {
+            cx.no_nulls(name, a.as_ref());
+        }
+        let v = (0..n)
+            .map(|i| if p.is_null(i) { NONE } else { p.value(i) })
+            .collect();
+        return Ok((Column::Owned(v), Some(OrderKind::Numeric)));
+    }
+    let orders = builder.orders_mut();
+    if let Some(t) = Texts::of(a.as_ref()) {
+        let mut out = Vec::with_capacity(n);
+        let mut last: Option<(&str, u32)> = None;
+        for i in 0..n {
+            match t.get(i) {
+                Some(s) if !s.is_empty() => {
+                    let code = match last {
+                        Some((l, c)) if l == s => c,
+                        _ => orders.intern(s),
+                    };
+                    last = Some((s, code));
+                    out.push(code);
+                }
+                _ => {
+                    if required {
+                        cx.bad(
+                            i,
+                            name,
+                            None,
+                            RejectReason::MissingValue,
+                            format!("`{name}` is empty"),
+                        );
+                    }
+                    out.push(NONE);
+                }
+            }
+        }
+        return Ok((Column::Owned(out), Some(OrderKind::Text)));
+    }
+    if let Some(d) = a.as_any_dictionary_opt() {
+        let values = Arc::clone(d.values());
+        if let Some(t) = Texts::of(values.as_ref()) {
+            let codes: Vec<u32> = (0..values.len())
+                .map(|i| {
+                    t.get(i)
+                        .filter(|s| !s.is_empty())
+                        .map_or(NONE, |s| orders.intern(s))
+                })
+                .collect();
+            let keys = d.normalized_keys();
+            let mut out = Vec::with_capacity(n);
+            for (i, k) in keys.into_iter().enumerate() {
+                let c = if a.is_null(i) { NONE } else { codes[k] };
+                if c == NONE && required {
+                    cx.bad(
+                        i,
+                        name,
+                        None,
+                        RejectReason::MissingValue,
+                        format!("`{name}` is empty"),
+                    );
+                }
+                out.push(c);
+            }
+            return Ok((Column::Owned(out), Some(OrderKind::Text)));
+        }
+    }
+    Err(cx.type_error(
+        name,
+        a.data_type(),
+        "Utf8, LargeUtf8, Utf8View, Dictionary(_, Utf8) or UInt32",
+    ))
+}
+
+fn u32_column(cx: &mut Ctx<'_>, name: &'static str) -> Result<Column<u32>> {
+    let a = Arc::clone(cx.required(name)?);
+    if let Some(p) = a.as_primitive_opt::<UInt32Type>() {
+        if a.null_count() == 0 {
+            return Ok(share(p.values().clone()));
+        }
+    }
+    let v = int_values(cx, name, &a, 0, false)?;
+    let mut out = Vec::with_capacity(a.len());
+    for (i, &x) in v.iter().enumerate() {
+        match u32::try_from(x) {
+            Ok(x) => out.push(x),
+            Err(_) => {
+                cx.bad(
+                    i,
+                    name,
+                    Some(x.to_string()),
+                    RejectReason::OutOfRange,
+                    format!("`{name}` out of range"),
+                );
+                out.push(0);
+            }
+        }
+    }
+    Ok(Column::Owned(out))
+}
+
+fn date_column(cx: &mut Ctx<'_>, name: &'static str) -> Result<Column<i32>> {
+    let a = Arc::clone(cx.required(name)?);
+    let n = a.len();
+    cx.no_nulls(name, a.as_ref());
+    let lo = crate::date::Date::from_ymd(crate::date::MIN_YEAR, 1, 1)
+        .map(|d| d.0)
+        .unwrap_or(i32::MIN);
+    let hi = crate::date::Date::from_ymd(crate::date::MAX_YEAR, 12, 31)
+        .map(|d| d.0)
+        .unwrap_or(i32::MAX);
+    let check = |cx: &mut Ctx<'_>, v: &[i32]| {
+        for (i, &d) in v.iter().enumerate() {
+            if !(lo..=hi).contains(&d) && !a.is_null(i) {
+                cx.bad(
+                    i,
+                    name,
+                    Some(d.to_string()),
+                    RejectReason::DateOutOfRange,
+                    "date outside the years 1900–2199",
+                );
+            }
+        }
+    };
+    if let Some(p) = a.as_primitive_opt::<Date32Type>() {
+        let col = share(p.values().clone());
+        check(cx, &col);
+        return Ok(col);
+    }
+    if let Some(p) = a.as_primitive_opt::<Date64Type>() {
+        let v: Vec<i32> = p
+            .values()
+            .iter()
+            .map(|&ms| i32::try_from(ms.div_euclid(86_400_000)).unwrap_or(i32::MIN))
+            .collect();
+        check(cx, &v);
+        return Ok(Column::Owned(v));
+    }
+    if let Some(t) = Texts::of(a.as_ref()) {
+        let mut v = Vec::with_capacity(n);
+        for i in 0..n {
+            match t.get(i).map(|s| Date::parse(s.as_bytes())) {
+                Some(Ok(d)) => v.push(d.0),
+                Some(Err(e)) => {
+                    let reason = if e == crate::date::DateError::OutOfRange {
+                        RejectReason::DateOutOfRange
+                    } else {
+                        RejectReason::BadValue
+                    };
+                    cx.bad(i, name, t.get(i).map(str::to_owned), reason, e.to_string());
+                    v.push(0);
+                }
+                None => v.push(0),
+            }
+        }
+        return Ok(Column::Owned(v));
+    }
+    Err(cx.type_error(name, a.data_type(), "Date32, Date64 or YYYY-MM-DD text"))
+}
+
+fn id_column(
+    cx: &mut Ctx<'_>,
+    builder: &mut DatasetBuilder,
+    name: &'static str,
+    required: bool,
+    what: &str,
+) -> Result<Column<u32>> {
+    let Some(a) = cx.column(name).map(Arc::clone) else {
+        if required {
+            cx.required(name)?;
+        }
+        return Ok(Column::Owned(vec![NONE; cx.batch.num_rows()]));
+    };
+    let n = a.len();
+    let master = builder.master();
+    let len = match name {
+        "customer" => master.customers.len(),
+        "partner" => master.partners.len(),
+        "channel" => master.channels.len(),
+        "product" => master.products.len(),
+        _ => master.territories.len(),
+    };
+    if let Some(p) = a.as_primitive_opt::<UInt32Type>() {
+        for (i, &c) in p.values().iter().enumerate() {
+            if p.is_null(i) {
+                if required {
+                    cx.bad(
+                        i,
+                        name,
+                        None,
+                        RejectReason::MissingValue,
+                        format!("`{name}` is null"),
+                    );
+                }
+            } else if c as usize >= len {
+                cx.bad(
+                    i,
+                    name,
+                    Some(c.to_string()),
+                    RejectReason::UnknownReference,
+                    format!("{what} code {c} is not below the {len} {what}s of the master data"),
+                );
+            }
+        }
+        if a.null_count() == 0 {
+            return Ok(share(p.values().clone()));
+        }
+        return Ok(Column::Owned(
+            (0..n)
+                .map(|i| if p.is_null(i) { NONE } else { p.value(i) })
+                .collect(),
+        ));
+    }
+    // Texts, or a dictionary whose values are resolved once.
+    let (texts, dict_keys, values_holder);
+    if let Some(t) = Texts::of(a.as_ref()) {
+        texts = t;
+        dict_keys = None;
+    } else if let Some(d) = a.as_any_dictionary_opt() {
+        values_holder = Arc::clone(d.values());
+        texts = Texts::of(values_holder.as_ref())
+            .ok_or_else(|| cx.type_error(name, a.data_type(), "text ids or UInt32 codes"))?;
+        dict_keys = Some(d.normalized_keys());
+    } else {
+        return Err(cx.type_error(
+            name,
+            a.data_type(),
+            "Utf8, LargeUtf8, Utf8View, Dictionary(_, Utf8) or UInt32 codes",
+        ));
+    }
+    let mut cache: FxHashMap<usize, u32> = FxHashMap::default();
+    let mut out = Vec::with_capacity(n);
+    let mut bad = Vec::new();
+    {
+        for i in 0..n {
+            let text_index = match &dict_keys {
+                Some(k) => (!a.is_null(i)).then(|| k[i]),
+                None => Some(i),
+            };
+            let s = text_index
+                .and_then(|j| texts.get(j))
+                .filter(|s| !s.is_empty());
+            let code = match (s, &dict_keys, text_index) {
+                (None, _, _) => {
+                    if required {
+                        bad.push((
+                            i,
+                            None,
+                            RejectReason::MissingValue,
+                            format!("`{name}` is empty"),
+                        ));
+                    }
+                    NONE
+                }
+                (Some(s), Some(_), Some(j)) => match cache.get(&j) {
+                    Some(&c) => c,
+                    None => {
+                        let c = lookup(builder, name, s).unwrap_or(NONE);
+                        cache.insert(j, c);
+                        if c == NONE {
+                            bad.push((
+                                i,
+                                Some(s.to_owned()),
+                                RejectReason::UnknownReference,
+                                format!("unknown {what} {s:?}"),
+                            ));
+                        }
+                        c
+                    }
+                },
+                (Some(s), _, _) => match lookup(builder, name, s) {
+                    Some(c) => c,
+                    None => {
+                        bad.push((
+                            i,
+                            Some(s.to_owned()),
+                            RejectReason::UnknownReference,
+                            format!("unknown {what} {s:?}"),
+                        ));
+                        NONE
+                    }
+                },
+            };
+            out.push(code);
+        }
+    }
+    for (i, v, r, m) in bad {
+        cx.bad(i, name, v, r, m);
+    }
+    Ok(Column::Owned(out))
+}
+
+/// Integer values (quantities) or money in minor units (`exponent` decimals).
+fn int_column(
+    cx: &mut Ctx<'_>,
+    name: &'static str,
+    exponent: u8,
+    money: bool,
+) -> Result<Column<i64>> {
+    let a = Arc::clone(cx.required(name)?);
+    cx.no_nulls(name, a.as_ref());
+    int_values(cx, name, &a, exponent, money)
+}
+
+fn int_values(
+    cx: &mut Ctx<'_>,
+    name: &'static str,
+    a: &ArrayRef,
+    exponent: u8,
+    money: bool,
+) -> Result<Column<i64>> {
+    if let Some(p) = a.as_primitive_opt::<Int64Type>() {
+        return Ok(share(p.values().clone()));
+    }
+    if let Some(p) = a.as_primitive_opt::<Int32Type>() {
+        return Ok(Column::Owned(
+            p.values().iter().map(|&v| i64::from(v)).collect(),
+        ));
+    }
+    if let Some(p) = a.as_primitive_opt::<UInt32Type>() {
+        return Ok(Column::Owned(
+            p.values().iter().map(|&v| i64::from(v)).collect(),
+        ));
+    }
+    if let Some(p) = a.as_primitive_opt::<UInt64Type>() {
+        let mut out = Vec::with_capacity(p.len());
+        for (i, &v) in p.values().iter().enumerate() {
+            out.push(i64::try_from(v).unwrap_or_else(|_| {
+                cx.bad(
+                    i,
+                    name,
+                    Some(v.to_string()),
+                    RejectReason::OutOfRange,
+                    "value out of range",
+                );
+                0
+            }));
+        }
+        return Ok(Column::Owned(out));
+    }
+    if let Some(p) = a.as_primitive_opt::<Decimal128Type>() {
+        let DataType::Decimal128(_, scale) = p.data_type() else {
+            return Err(cx.type_error(name, a.data_type(), "Decimal128"));
+        };
+        let (scale, target) = (i32::from(*scale), i32::from(exponent));
+        let mut out = Vec::with_capacity(p.len());
+        for (i, &v) in p.values().iter().enumerate() {
+            let scaled = if scale <= target {
+                10i128
+                    .checked_pow((target - scale) as u32)
+                    .and_then(|m| v.checked_mul(m))
+            } else {
+                let d = 10i128
+                    .checked_pow((scale - target) as u32)
+                    .unwrap_or(i128::MAX);
+                if v % d != 0 && !p.is_null(i) {
+                    cx.bad(
+                        i,
+                        name,
+                        Some(v.to_string()),
+                        RejectReason::TooManyDecimals,
+                        format!("more than {target} decimal digits; not rounding"),
+                    );
+                    Some(0)
+                } else {
+                    Some(v / d)
+                }
+            };
+            match scaled.and_then(|s| i64::try_from(s).ok()) {
+                Some(x) => out.push(x),
+                None => {
+                    cx.bad(
+                        i,
+                        name,
+                        Some(v.to_string()),
+                        RejectReason::OutOfRange,
+                        "amount out of range",
+                    );
+                    out.push(0);
+                }
+            }
+        }
+        return Ok(Column::Owned(out));
+    }
+    let expected = if money {
+        "Int64 minor units or Decimal128 (floating point is not exact and is refused)"
+    } else {
+        "an integer type"
+    };
+    Err(cx.type_error(name, a.data_type(), expected))
+}
+
+fn kind_column(cx: &mut Ctx<'_>, name: &'static str) -> Result<Option<Vec<TxKind>>> {
+    let Some(a) = cx.column(name).map(Arc::clone) else {
+        return Ok(None);
+    };
+    let n = a.len();
+    let mut out = Vec::with_capacity(n);
+    if let Some(p) = a.as_primitive_opt::<UInt8Type>() {
+        for (i, &v) in p.values().iter().enumerate() {
+            out.push(match v {
+                0 => TxKind::Sale,
+                1 => TxKind::Return,
+                _ => {
+                    cx.bad(
+                        i,
+                        name,
+                        Some(v.to_string()),
+                        RejectReason::BadValue,
+                        "kind is 0 (sale) or 1 (return)",
+                    );
+                    TxKind::Sale
+                }
+            });
+        }
+        return Ok(Some(out));
+    }
+    let Some(t) = Texts::of(a.as_ref()) else {
+        return Err(cx.type_error(name, a.data_type(), "text `sale`/`return` or UInt8 0/1"));
+    };
+    for i in 0..n {
+        match t.get(i).and_then(TxKind::parse) {
+            Some(k) => out.push(k),
+            None => {
+                cx.bad(
+                    i,
+                    name,
+                    t.get(i).map(str::to_owned),
+                    RejectReason::BadValue,
+                    "kind is `sale` or `return`",
+                );
+                out.push(TxKind::Sale);
+            }
+        }
+    }
+    Ok(Some(out))
+}
+
+/// A [`Summary`] as record batches.
+#[derive(Debug, Clone)]
+pub struct SummaryBatches {
+    /// One row: the totals.
+    pub totals: RecordBatch,
+    /// One row per channel with lines.
+    pub by_channel: RecordBatch,
+    /// One row per partner with lines; direct sales last with an empty key.
+    pub by_partner: RecordBatch,
+    /// One row per month.
+    pub by_month: RecordBatch,
+}
+
+/// The schema of every summary batch; money columns are `Decimal128(38, exponent)`, the
+/// share of revenue `Decimal128(38, 6)`. The currency code is in the schema metadata.
+pub fn summary_schema(exponent: u8, currency: &str) -> Schema {
+    let money = DataType::Decimal128(38, exponent as i8);
+    Schema::new(vec![
+        Field::new("key", DataType::Utf8, false),
+        Field::new("name", DataType::Utf8, false),
+        Field::new("lines", DataType::UInt64, false),
+        Field::new("return_lines", DataType::UInt64, false),
+        Field::new("orders", DataType::UInt64, false),
+        Field::new("units", DataType::Int64, false),
+        Field::new("gross_sales", money.clone(), false),
+        Field::new("returns", money.clone(), false),
+        Field::new("net_revenue", money.clone(), false),
+        Field::new("cost", money.clone(), true),
+        Field::new("gross_margin", money, true),
+        Field::new("share_of_revenue", DataType::Decimal128(38, 6), true),
+    ])
+    .with_metadata([("currency".to_owned(), currency.to_owned())].into())
+}
+
+/// Export a summary as record batches.
+pub fn summary_batches(s: &Summary) -> Result<SummaryBatches> {
+    let e = s.currency.exponent;
+    let schema = Arc::new(summary_schema(e, &s.currency.code));
+    let batch = |rows: &[SummaryRow]| -> Result<RecordBatch> {
+        let money = |f: &dyn Fn(&SummaryRow) -> Option<i64>| -> Result<ArrayRef> {
+            let a = Decimal128Array::from(
+                rows.iter()
+                    .map(|r| f(r).map(i128::from))
+                    .collect::<Vec<_>>(),
+            )
+            .with_precision_and_scale(38, e as i8)
+            .map_err(|x| Error::invalid_argument("summary", x.to_string()))?;
+            Ok(Arc::new(a))
+        };
+        let share: Vec<Option<i128>> = rows
+            .iter()
+            .map(|r| {
+                r.share_of_revenue.map(|d| {
+                    let mut d = d;
+                    d.rescale(6);
+                    d.mantissa()
+                })
+            })
+            .collect();
+        let share = Decimal128Array::from(share)
+            .with_precision_and_scale(38, 6)
+            .map_err(|x| Error::invalid_argument("summary", x.to_string()))?;
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(StringArray::from_iter_values(
+                rows.iter().map(|r| r.key.as_str()),
+            )),
+            Arc::new(StringArray::from_iter_values(
+                rows.iter().map(|r| r.name.as_str()),
+            )),
+            Arc::new(UInt64Array::from_iter_values(rows.iter().map(|r| r.lines))),
+            Arc::new(UInt64Array::from_iter_values(
+                rows.iter().map(|r| r.return_lines),
+            )),
+            Arc::new(UInt64Array::from_iter_values(rows.iter().map(|r| r.orders))),
+            Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.units))),
+            money(&|r| Some(r.gross_sales))?,
+            money(&|r| Some(r.returns))?,
+            money(&|r| Some(r.net_revenue))?,
+            money(&|r| r.cost)?,
+            money(&|r| r.gross_margin)?,
+            Arc::new(share),
+        ];
+        RecordBatch::try_new(Arc::clone(&schema), columns)
+            .map_err(|x| Error::invalid_argument("summary", x.to_string()))
+    };
+    Ok(SummaryBatches {
+        totals: batch(std::slice::from_ref(&s.totals))?,
+        by_channel: batch(&s.by_channel)?,
+        by_partner: batch(&s.by_partner)?,
+        by_month: batch(&s.by_month)?,
+    })
+}
