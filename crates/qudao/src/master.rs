@@ -86,7 +86,16 @@ impl MasterDocument {
     /// Parse JSON; errors name the field path.
     pub fn from_json(text: &str) -> Result<Self> {
         let de = &mut serde_json::Deserializer::from_str(text);
-        serde_path_to_error::deserialize(de).map_err(|e| path_error("json", e))
+        serde_path_to_error::deserialize(de).map_err(|e| {
+            use serde_json::error::Category;
+            match e.inner().classify() {
+                Category::Syntax | Category::Eof | Category::Io => Error::Parse {
+                    format: "json",
+                    message: e.inner().to_string(),
+                },
+                Category::Data => path_error("json", e),
+            }
+        })
     }
 
     /// Parse TOML; errors name the field path.
