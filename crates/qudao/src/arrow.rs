@@ -1010,3 +1010,72 @@ pub fn summary_batches(s: &Summary) -> Result<SummaryBatches> {
         by_month: batch(&s.by_month)?,
     })
 }
+
+/// The schema of [`transactions_batch`]: ids as `Dictionary(UInt32, Utf8)` (keys are the
+/// codes, values the master ids), dates `Date32`, money `Int64` minor units.
+pub fn transactions_schema() -> Schema {
+    let dict = || DataType::Dictionary(Box::new(DataType::UInt32), Box::new(DataType::Utf8));
+    Schema::new(vec![
+        Field::new("order", DataType::Utf8, false),
+        Field::new("line", DataType::UInt32, false),
+        Field::new("date", DataType::Date32, false),
+        Field::new("customer", dict(), false),
+        Field::new("partner", dict(), true),
+        Field::new("channel", dict(), false),
+        Field::new("product", dict(), false),
+        Field::new("territory", dict(), false),
+        Field::new("kind", DataType::Utf8, false),
+        Field::new("quantity", DataType::Int64, false),
+        Field::new("unit_price", DataType::Int64, false),
+        Field::new("amount", DataType::Int64, false),
+        Field::new("cost", DataType::Int64, true),
+        Field::new("original_order", DataType::Utf8, true),
+    ])
+}
+
+/// One chunk of a data set's transactions as a record batch (see [`transactions_schema`]).
+/// Reading it back with [`dataset_from_batches`] over the same master data gives the same
+/// data set.
+pub fn transactions_batch(data: &Dataset, chunk: &TxChunk) -> Result<RecordBatch> {
+    use arrow_array::{Date32Array, DictionaryArray, UInt32Array};
+    let m = &data.master;
+    let dict = |codes: &[u32], ids: &crate::intern::Interner| -> Result<ArrayRef> {
+        let keys = UInt32Array::from_iter(codes.iter().map(|&c| (c != NONE).then_some(c)));
+        let values = Arc::new(StringArray::from_iter_values(ids.names()));
+        let a = DictionaryArray::<UInt32Type>::try_new(keys, values)
+            .map_err(|e| Error::invalid_argument("transactions", e.to_string()))?;
+        Ok(Arc::new(a))
+    };
+    let orders = |codes: &[u32]| -> ArrayRef {
+        Arc::new(StringArray::from_iter(
+            codes
+                .iter()
+                .map(|&c| (c != NONE).then(|| data.transactions.order_id(c))),
+        ))
+    };
+    let n = chunk.len();
+    let cost: ArrayRef = Arc::new(Int64Array::from_iter((0..n).map(|i| chunk.cost_of(i))));
+    let columns: Vec<ArrayRef> = vec![
+        orders(&chunk.order),
+        Arc::new(UInt32Array::from(chunk.line.to_vec())),
+        Arc::new(Date32Array::from(chunk.date.to_vec())),
+        dict(&chunk.customer, m.customers.ids())?,
+        dict(&chunk.partner, m.partners.ids())?,
+        dict(&chunk.channel, m.channels.ids())?,
+        dict(&chunk.product, m.products.ids())?,
+        dict(&chunk.territory, m.territories.ids())?,
+        Arc::new(StringArray::from_iter_values(
+            chunk
+                .quantity
+                .iter()
+                .map(|&q| if q < 0 { "return" } else { "sale" }),
+        )),
+        Arc::new(Int64Array::from(chunk.quantity.to_vec())),
+        Arc::new(Int64Array::from(chunk.unit_price.to_vec())),
+        Arc::new(Int64Array::from(chunk.amount.to_vec())),
+        cost,
+        orders(&chunk.original_order),
+    ];
+    RecordBatch::try_new(Arc::new(transactions_schema()), columns)
+        .map_err(|e| Error::invalid_argument("transactions", e.to_string()))
+}

@@ -310,3 +310,17 @@ fn summary_exports_as_decimal_batches() {
         Some("CNY")
     );
 }
+
+#[test]
+fn transactions_export_and_reimport_agree() {
+    let b = batch(vec![3, 1, -1], vec![3000, 500, -1000]);
+    let data = dataset_from_batches(master(), &[b], Strictness::Strict).expect("load");
+    let out =
+        qudao::arrow::transactions_batch(&data, &data.transactions.chunks[0]).expect("export");
+    assert_eq!(out.num_rows(), 3);
+    let again = dataset_from_batches(master(), &[out], Strictness::Strict).expect("reimport");
+    assert_eq!(
+        again.summary().expect("s").by_partner,
+        data.summary().expect("s").by_partner
+    );
+}
