@@ -407,3 +407,107 @@ pub unsafe extern "C" fn qudao_dataset_from_columns(
         Ok(())
     })
 }
+
+/// The core load options.
+fn load_options(opts: Options) -> qudao::ingest::csv::LoadOptions {
+    qudao::ingest::csv::LoadOptions {
+        mode: opts.mode,
+        currency: opts.currency,
+        ..Default::default()
+    }
+}
+
+/// Load the CSV data set in a directory: `channels.csv`, `territories.csv`, `partners.csv`,
+/// `products.csv`, `transactions.csv` and the optional tables and `dataset.toml` (see
+/// docs/data-format.md).
+///
+/// `dir` is `dir_len` bytes of UTF-8 (not NUL-terminated). A missing directory or required
+/// file is `QUDAO_STATUS_IO_ERROR` naming the path. In strict mode the first bad record is
+/// `QUDAO_STATUS_DATA_ERROR` naming file, line, column and value; in lenient mode bad records
+/// go to the rejection report.
+///
+/// On success `*out` receives a new data set reference (free with `qudao_dataset_free`).
+/// Nullability: `dir` may be NULL only when `dir_len` is 0; `opts` may be NULL (defaults);
+/// `out` must not be NULL; `err` may be NULL.
+/// Lifetime: nothing the host passes is retained after the call returns.
+/// Thread safety: may be called from any thread.
+///
+/// # Safety
+/// `dir` points to `dir_len` readable bytes; `opts` is NULL or a valid `qudao_load_options`;
+/// `out` is valid for writing one pointer; `err` is NULL or valid for writing one pointer.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn qudao_dataset_load_csv_dir(
+    dir: *const u8,
+    dir_len: usize,
+    opts: *const qudao_load_options,
+    out: *mut *mut qudao_dataset,
+    err: *mut *mut qudao_error,
+) -> crate::qudao_status {
+    ffi!(err: err, nonnull: [out], {
+        // SAFETY: `dir` is `dir_len` readable bytes (the caller's contract).
+        let dir = unsafe { args::text(dir, dir_len, "dir") }?;
+        // SAFETY: `opts` is NULL or a valid options struct (the caller's contract).
+        let opts = unsafe { args::options(opts) }?;
+        let data = qudao::ingest::csv::load_dir(std::path::Path::new(dir), &load_options(opts))?;
+        // SAFETY: `out` is non-NULL and valid for writes (the caller's contract).
+        unsafe { hand_out(out, data) };
+        Ok(())
+    })
+}
+
+/// Load a CSV data set from files named one by one: `tables[i]` (a table name such as
+/// `transactions`, or `dataset.toml` for the settings file) is read from `paths[i]`, for
+/// `i < n`. For hosts whose files do not follow the `<table>.csv` naming. The five required
+/// tables must be among them.
+///
+/// Errors and results as for `qudao_dataset_load_csv_dir`; an unknown table name is
+/// `QUDAO_STATUS_INVALID_ARGUMENT`.
+/// Nullability: `tables` and `paths` may be NULL only when `n` is 0; `opts` may be NULL;
+/// `out` must not be NULL; `err` may be NULL.
+/// Lifetime: nothing the host passes is retained after the call returns.
+/// Thread safety: may be called from any thread.
+///
+/// # Safety
+/// `tables` and `paths` each point to `n` `qudao_str` whose bytes are readable; `opts` is NULL
+/// or a valid `qudao_load_options`; `out` is valid for writing one pointer; `err` is NULL or
+/// valid for writing one pointer.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn qudao_dataset_load_csv_files(
+    tables: *const qudao_str,
+    paths: *const qudao_str,
+    n: usize,
+    opts: *const qudao_load_options,
+    out: *mut *mut qudao_dataset,
+    err: *mut *mut qudao_error,
+) -> crate::qudao_status {
+    ffi!(err: err, nonnull: [out], {
+        // SAFETY: `tables` and `paths` hold `n` elements (the caller's contract).
+        let (tables, paths) = unsafe { (args::slice(tables, n, "tables")?, args::slice(paths, n, "paths")?) };
+        let mut files = qudao::ingest::csv::CsvFiles::default();
+        for (i, (t, p)) in tables.iter().zip(paths).enumerate() {
+            // SAFETY: each element is readable text (the caller's contract).
+            let (table, path) = unsafe {
+                (
+                    args::str_of(*t, &|| format!("tables[{i}]"))?,
+                    args::str_of(*p, &|| format!("paths[{i}]"))?,
+                )
+            };
+            let known = table == qudao::ingest::csv::CONFIG_KEY || qudao::ingest::csv::TABLES.contains(&table);
+            if !known {
+                return Err(Failure::invalid(
+                    &format!("tables[{i}]"),
+                    format!("{table:?} is not a table of a data set (see docs/data-format.md)"),
+                ));
+            }
+            if files.paths.insert(table.to_owned(), path.into()).is_some() {
+                return Err(Failure::invalid(&format!("tables[{i}]"), format!("table {table:?} is given twice")));
+            }
+        }
+        // SAFETY: `opts` is NULL or a valid options struct (the caller's contract).
+        let opts = unsafe { args::options(opts) }?;
+        let data = qudao::ingest::csv::load_files(&files, &load_options(opts))?;
+        // SAFETY: `out` is non-NULL and valid for writes (the caller's contract).
+        unsafe { hand_out(out, data) };
+        Ok(())
+    })
+}
