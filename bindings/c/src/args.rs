@@ -1,7 +1,7 @@
 //! Reading host arguments: `(ptr, len)` text, host arrays, load options.
 
-use qudao::Strictness;
-use qudao::money::Currency;
+use qudao_core::Strictness;
+use qudao_core::money::Currency;
 
 use crate::entry::{Failure, qudao_status};
 

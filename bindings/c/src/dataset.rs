@@ -2,10 +2,10 @@
 
 use std::sync::Arc;
 
-use qudao::date::{MAX_YEAR, MIN_YEAR};
-use qudao::master::{MasterData, MasterDocument, Origins};
-use qudao::reject::{RejectReason, RejectionReport};
-use qudao::{Dataset, DatasetBuilder, Date, TxInput, TxKind};
+use qudao_core::date::{MAX_YEAR, MIN_YEAR};
+use qudao_core::master::{MasterData, MasterDocument, Origins};
+use qudao_core::reject::{RejectReason, RejectionReport};
+use qudao_core::{Dataset, DatasetBuilder, Date, TxInput, TxKind};
 
 use crate::args::{self, Options, qudao_load_options, qudao_str};
 use crate::bytes::qudao_bytes;
@@ -33,8 +33,8 @@ const _: () = {
 ///
 /// # Safety
 /// `out` is valid for writing one pointer.
-unsafe fn hand_out(out: *mut *mut qudao_dataset, inner: Dataset) {
-    let raw = Arc::into_raw(Arc::new(qudao_dataset { inner })).cast_mut();
+unsafe fn hand_out(out: *mut *const qudao_dataset, inner: Dataset) {
+    let raw = Arc::into_raw(Arc::new(qudao_dataset { inner }));
     // SAFETY: the caller's contract.
     unsafe { out.write(raw) };
 }
@@ -111,7 +111,8 @@ pub unsafe extern "C" fn qudao_dataset_transaction_count(ds: *const qudao_datase
 /// Thread safety: may be called from any thread, concurrently on the same data set.
 ///
 /// # Safety
-/// `ds` is a live data set reference; `out` is valid for writing one pointer; `err` is NULL or valid for writing one pointer.
+/// `ds` is a live data set reference; `out` is valid for writing one pointer; `err` is NULL or
+/// valid for writing one pointer.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn qudao_dataset_summary_json(
     ds: *const qudao_dataset,
@@ -136,7 +137,8 @@ pub unsafe extern "C" fn qudao_dataset_summary_json(
 /// Thread safety: may be called from any thread, concurrently on the same data set.
 ///
 /// # Safety
-/// `ds` is a live data set reference; `out` is valid for writing one pointer; `err` is NULL or valid for writing one pointer.
+/// `ds` is a live data set reference; `out` is valid for writing one pointer; `err` is NULL or
+/// valid for writing one pointer.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn qudao_dataset_rejections_json(
     ds: *const qudao_dataset,
@@ -384,14 +386,18 @@ fn from_columns(master_json: &str, cols: &Columns<'_>, opts: &Options) -> Result
 /// Thread safety: may be called from any thread.
 ///
 /// # Safety
-/// `master_json` points to `master_len` readable bytes; `cols` points to a `qudao_transaction_columns` whose non-NULL arrays each hold `rows` elements (and whose `qudao_str` elements point to `len` readable bytes); `opts` is NULL or a valid `qudao_load_options`; `out` is valid for writing one pointer; `err` is NULL or valid for writing one pointer. None of the host's memory is modified by another thread during the call.
+/// `master_json` points to `master_len` readable bytes; `cols` points to a
+/// `qudao_transaction_columns` whose non-NULL arrays each hold `rows` elements (and whose
+/// `qudao_str` elements point to `len` readable bytes); `opts` is NULL or a valid
+/// `qudao_load_options`; `out` is valid for writing one pointer; `err` is NULL or valid for writing
+/// one pointer. None of the host's memory is modified by another thread during the call.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn qudao_dataset_from_columns(
     master_json: *const u8,
     master_len: usize,
     cols: *const qudao_transaction_columns,
     opts: *const qudao_load_options,
-    out: *mut *mut qudao_dataset,
+    out: *mut *const qudao_dataset,
     err: *mut *mut qudao_error,
 ) -> crate::qudao_status {
     ffi!(err: err, nonnull: [cols, out], {
@@ -409,8 +415,8 @@ pub unsafe extern "C" fn qudao_dataset_from_columns(
 }
 
 /// The core load options.
-fn load_options(opts: Options) -> qudao::ingest::csv::LoadOptions {
-    qudao::ingest::csv::LoadOptions {
+fn load_options(opts: Options) -> qudao_core::ingest::csv::LoadOptions {
+    qudao_core::ingest::csv::LoadOptions {
         mode: opts.mode,
         currency: opts.currency,
         ..Default::default()
@@ -440,7 +446,7 @@ pub unsafe extern "C" fn qudao_dataset_load_csv_dir(
     dir: *const u8,
     dir_len: usize,
     opts: *const qudao_load_options,
-    out: *mut *mut qudao_dataset,
+    out: *mut *const qudao_dataset,
     err: *mut *mut qudao_error,
 ) -> crate::qudao_status {
     ffi!(err: err, nonnull: [out], {
@@ -448,7 +454,7 @@ pub unsafe extern "C" fn qudao_dataset_load_csv_dir(
         let dir = unsafe { args::text(dir, dir_len, "dir") }?;
         // SAFETY: `opts` is NULL or a valid options struct (the caller's contract).
         let opts = unsafe { args::options(opts) }?;
-        let data = qudao::ingest::csv::load_dir(std::path::Path::new(dir), &load_options(opts))?;
+        let data = qudao_core::ingest::csv::load_dir(std::path::Path::new(dir), &load_options(opts))?;
         // SAFETY: `out` is non-NULL and valid for writes (the caller's contract).
         unsafe { hand_out(out, data) };
         Ok(())
@@ -477,13 +483,13 @@ pub unsafe extern "C" fn qudao_dataset_load_csv_files(
     paths: *const qudao_str,
     n: usize,
     opts: *const qudao_load_options,
-    out: *mut *mut qudao_dataset,
+    out: *mut *const qudao_dataset,
     err: *mut *mut qudao_error,
 ) -> crate::qudao_status {
     ffi!(err: err, nonnull: [out], {
         // SAFETY: `tables` and `paths` hold `n` elements (the caller's contract).
         let (tables, paths) = unsafe { (args::slice(tables, n, "tables")?, args::slice(paths, n, "paths")?) };
-        let mut files = qudao::ingest::csv::CsvFiles::default();
+        let mut files = qudao_core::ingest::csv::CsvFiles::default();
         for (i, (t, p)) in tables.iter().zip(paths).enumerate() {
             // SAFETY: each element is readable text (the caller's contract).
             let (table, path) = unsafe {
@@ -492,7 +498,7 @@ pub unsafe extern "C" fn qudao_dataset_load_csv_files(
                     args::str_of(*p, &|| format!("paths[{i}]"))?,
                 )
             };
-            let known = table == qudao::ingest::csv::CONFIG_KEY || qudao::ingest::csv::TABLES.contains(&table);
+            let known = table == qudao_core::ingest::csv::CONFIG_KEY || qudao_core::ingest::csv::TABLES.contains(&table);
             if !known {
                 return Err(Failure::invalid(
                     &format!("tables[{i}]"),
@@ -505,7 +511,7 @@ pub unsafe extern "C" fn qudao_dataset_load_csv_files(
         }
         // SAFETY: `opts` is NULL or a valid options struct (the caller's contract).
         let opts = unsafe { args::options(opts) }?;
-        let data = qudao::ingest::csv::load_files(&files, &load_options(opts))?;
+        let data = qudao_core::ingest::csv::load_files(&files, &load_options(opts))?;
         // SAFETY: `out` is non-NULL and valid for writes (the caller's contract).
         unsafe { hand_out(out, data) };
         Ok(())

@@ -82,16 +82,16 @@ impl Failure {
     }
 }
 
-impl From<qudao::Error> for Failure {
-    fn from(e: qudao::Error) -> Self {
-        use qudao::Error as E;
+impl From<qudao_core::Error> for Failure {
+    fn from(e: qudao_core::Error) -> Self {
+        use qudao_core::Error as E;
         let status = match &e {
             E::Data { .. } | E::MissingColumn { .. } => qudao_status::DataError,
             E::Document { .. } | E::Parse { .. } => qudao_status::DocumentError,
             E::Io { .. } => qudao_status::IoError,
             E::Overflow { .. } => qudao_status::Overflow,
             E::InvalidArgument { .. } => qudao_status::InvalidArgument,
-            // `qudao::Error` is non_exhaustive: a variant added to the core after this binding
+            // `qudao_core::Error` is non_exhaustive: a variant added to the core after this binding
             // was written still reaches the host, with its message.
             _ => qudao_status::Other,
         };

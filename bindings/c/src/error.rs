@@ -64,7 +64,8 @@ pub unsafe extern "C" fn qudao_error_status(err: *const qudao_error) -> qudao_st
 /// Nullability: `err` and `len` may be NULL. Thread safety: may be called from any thread.
 ///
 /// # Safety
-/// `err` is NULL or a live error from this library; `len` is NULL or valid for writing one `size_t`.
+/// `err` is NULL or a live error from this library; `len` is NULL or valid for writing one
+/// `size_t`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn qudao_error_message(
     err: *const qudao_error,
