@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# Build qudao-ffi, compile the C tests and the C example against include/qudao.h with
+# -std=c99 -Wall -Wextra -Wpedantic -Werror, run each under valgrind and then, where the
+# compiler supports it, under ASan/UBSan. Works from any directory. Prints a final
+# "N passed, M failed" (C assertions summed over all runs, plus one failure for every step
+# that failed as a whole) and exits non-zero on any failure.
+#
+# Environment: CC (default cc), QUDAO_SKIP_VALGRIND=1 to skip valgrind explicitly.
+set -uo pipefail
+
+cd "$(dirname "$0")/../../.." || exit 1
+root=$(pwd)
+CC=${CC:-cc}
+
+passed=0
+failed=0
+step_fail() {
+    echo "FAIL: $*" >&2
+    failed=$((failed + 1))
+}
+
+echo "== cargo build -p qudao-ffi"
+if ! cargo build -p qudao-ffi; then
+    echo "0 passed, 1 failed"
+    exit 1
+fi
+target_dir=$(cargo metadata --format-version 1 --no-deps 2>/dev/null |
+    sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
+target_dir=${target_dir:-$root/target}
+libdir="$target_dir/debug"
+if [ ! -f "$libdir/libqudao.so" ] && [ ! -f "$libdir/libqudao.dylib" ]; then
+    echo "no libqudao shared library in $libdir" >&2
+    echo "0 passed, 1 failed"
+    exit 1
+fi
+
+build=$(mktemp -d)
+trap 'rm -rf "$build"' EXIT
+
+cflags=(-std=c99 -Wall -Wextra -Wpedantic -Werror -g -pthread
+    -I "$root/bindings/c/include" -I "$root/bindings/c/tests")
+ldflags=(-L "$libdir" -lqudao "-Wl,-rpath,$libdir" -pthread)
+
+# compile <out> <src> [extra flags...]
+compile() {
+    local out=$1 src=$2
+    shift 2
+    "$CC" "${cflags[@]}" "$@" -o "$out" "$src" "${ldflags[@]}"
+}
+
+# Run a test binary; add its "N passed, M failed" line to the totals.
+# run_test <label> <command...>
+run_test() {
+    local label=$1
+    shift
+    local log="$build/log.txt"
+    "$@" >"$log" 2>&1
+    local rc=$?
+    cat "$log"
+    local line
+    line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | tail -n 1)
+    if [ -n "$line" ]; then
+        local p f
+        p=${line%% passed*}
+        f=${line#*, }
+        f=${f%% failed}
+        passed=$((passed + p))
+        failed=$((failed + f))
+        if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+            step_fail "$label exited with $rc (memory error or leak?)"
+        fi
+    else
+        step_fail "$label printed no result line (exit $rc)"
+    fi
+}
+
+tests=()
+for src in "$root"/bindings/c/tests/*.c; do
+    name=$(basename "$src" .c)
+    echo "== compile $name"
+    if compile "$build/$name" "$src"; then
+        tests+=("$name")
+    else
+        step_fail "compile $name"
+    fi
+done
+
+echo "== compile examples/c/summary.c"
+example_ok=0
+if compile "$build/summary" "$root/examples/c/summary.c"; then
+    example_ok=1
+else
+    step_fail "compile examples/c/summary.c"
+fi
+
+# The example: loads the fixture, prints JSON with the expected total; usage error without
+# arguments. Counted as one assertion each.
+check_example() {
+    local label=$1
+    shift
+    local out="$build/example.txt"
+    if "$@" "$build/summary" "$root/testdata/tiny" >"$out" 2>"$build/example.err" &&
+        grep -q '"net_revenue": 59100' "$out"; then
+        passed=$((passed + 1))
+    else
+        cat "$build/example.err" >&2
+        step_fail "$label: example summary on testdata/tiny"
+    fi
+    "$@" "$build/summary" >/dev/null 2>&1
+    if [ $? -eq 2 ]; then
+        passed=$((passed + 1))
+    else
+        step_fail "$label: example usage error"
+    fi
+}
+
+if [ "${QUDAO_SKIP_VALGRIND:-0}" = 1 ]; then
+    echo "== valgrind: skipped (QUDAO_SKIP_VALGRIND=1)"
+else
+    if ! command -v valgrind >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 &&
+        [ "$(id -u)" = 0 ]; then
+        echo "== installing valgrind"
+        apt-get update -qq && apt-get install -y -qq valgrind >/dev/null
+    fi
+    if command -v valgrind >/dev/null 2>&1; then
+        vg=(valgrind -q --leak-check=full --show-leak-kinds=definite,indirect
+            --errors-for-leak-kinds=definite,indirect --error-exitcode=1)
+        for name in "${tests[@]}"; do
+            echo "== valgrind $name"
+            run_test "valgrind $name" "${vg[@]}" "$build/$name" "$root"
+        done
+        if [ "$example_ok" = 1 ]; then
+            echo "== valgrind examples/c/summary"
+            check_example valgrind "${vg[@]}"
+        fi
+    else
+        step_fail "valgrind is not installed (set QUDAO_SKIP_VALGRIND=1 to skip it)"
+    fi
+fi
+
+# ASan/UBSan, if the compiler and the environment support them.
+san=(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+printf 'int main(void) { return 0; }\n' >"$build/probe.c"
+if "$CC" "${san[@]}" -o "$build/probe" "$build/probe.c" >/dev/null 2>&1 && "$build/probe"; then
+    for name in "${tests[@]}"; do
+        echo "== asan+ubsan $name"
+        if compile "$build/$name-san" "$root/bindings/c/tests/$name.c" "${san[@]}"; then
+            run_test "asan $name" "$build/$name-san" "$root"
+        else
+            step_fail "compile $name with sanitizers"
+        fi
+    done
+    if [ "$example_ok" = 1 ] && compile "$build/summary-san" "$root/examples/c/summary.c" "${san[@]}"; then
+        echo "== asan+ubsan examples/c/summary"
+        cp "$build/summary-san" "$build/summary"
+        check_example asan env
+    fi
+else
+    echo "== asan+ubsan: skipped ($CC cannot build or run -fsanitize=address,undefined here)"
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
