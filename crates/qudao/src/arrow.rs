@@ -556,10 +556,10 @@ fn order_column(
 
 fn u32_column(cx: &mut Ctx<'_>, name: &'static str) -> Result<Column<u32>> {
     let a = Arc::clone(cx.required(name)?);
-    if let Some(p) = a.as_primitive_opt::<UInt32Type>() {
-        if a.null_count() == 0 {
-            return Ok(share(p.values().clone()));
-        }
+    if let Some(p) = a.as_primitive_opt::<UInt32Type>()
+        && a.null_count() == 0
+    {
+        return Ok(share(p.values().clone()));
     }
     let v = int_values(cx, name, &a, 0, false)?;
     let mut out = Vec::with_capacity(a.len());

@@ -4,6 +4,7 @@
 
 #[cfg(feature = "arrow")]
 pub mod arrow;
+pub mod clv;
 pub mod column;
 pub mod dataset;
 pub mod date;

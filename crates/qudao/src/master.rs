@@ -668,19 +668,19 @@ impl MasterData {
                 }
                 None => None,
             };
-            if let Some(share) = p.onboarding.regional_market_share {
-                if share < rust_decimal::Decimal::ZERO || share > rust_decimal::Decimal::ONE {
-                    cx.reject(
-                        &mut sink,
-                        "partners",
-                        i,
-                        "regional_market_share",
-                        Some(&share.to_string()),
-                        RejectReason::OutOfRange,
-                        "a market share is a fraction between 0 and 1",
-                    )?;
-                    continue;
-                }
+            if let Some(share) = p.onboarding.regional_market_share
+                && (share < rust_decimal::Decimal::ZERO || share > rust_decimal::Decimal::ONE)
+            {
+                cx.reject(
+                    &mut sink,
+                    "partners",
+                    i,
+                    "regional_market_share",
+                    Some(&share.to_string()),
+                    RejectReason::OutOfRange,
+                    "a market share is a fraction between 0 and 1",
+                )?;
+                continue;
             }
             if let Some(bad) = p
                 .onboarding
@@ -1175,20 +1175,20 @@ impl Cx<'_> {
                 if !alive[i] {
                     continue;
                 }
-                if let Some(p) = parent(r) {
-                    if !first.get(p).is_some_and(|&j| alive[j]) {
-                        self.reject(
-                            sink,
-                            table,
-                            index[i],
-                            "parent",
-                            Some(p),
-                            RejectReason::UnknownReference,
-                            format!("unknown parent {p:?}"),
-                        )?;
-                        alive[i] = false;
-                        changed = true;
-                    }
+                if let Some(p) = parent(r)
+                    && !first.get(p).is_some_and(|&j| alive[j])
+                {
+                    self.reject(
+                        sink,
+                        table,
+                        index[i],
+                        "parent",
+                        Some(p),
+                        RejectReason::UnknownReference,
+                        format!("unknown parent {p:?}"),
+                    )?;
+                    alive[i] = false;
+                    changed = true;
                 }
             }
             if !changed {

@@ -1,0 +1,286 @@
+//! Customer lifetime value: the BTYD ("buy till you die") models fitted by maximum likelihood.
+//!
+//! * BG/NBD (Fader, Hardie & Lee 2005), parameters `r, α, a, b`;
+//! * Pareto/NBD (Schmittlein, Morrison & Colombo 1987), parameters `r, α, s, β`;
+//! * Gamma-Gamma spend model (Fader, Hardie & Lee 2005), parameters `p, q, γ`.
+//!
+//! Inputs are compressed to unique `(x, t_x, T)` rows with weights, log-likelihoods are
+//! computed in log space (the Pareto/NBD hypergeometric terms as a log-difference of positive
+//! series), and fitting is deterministic: Nelder–Mead on log-parameters from a fixed start,
+//! then Newton polishing; standard errors come from the inverse Hessian of the
+//! log-likelihood in the natural parameters. A parameter that runs to the edge of its range
+//! (BG/NBD's `a → 0`, say) is reported as [`FitStatus::Boundary`], not hidden.
+
+pub mod optimize;
+pub mod special;
+
+use serde::{Deserialize, Serialize};
+
+use special::{ln_gamma, ln_hyp2f1, log_add_exp, log_sub_exp};
+
+/// BTYD input compressed to unique `(x, t_x, T)` with the number of customers sharing each.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct BtydData {
+    /// Repeat purchase periods.
+    pub x: Vec<f64>,
+    /// Time of the last purchase since the first.
+    pub t_x: Vec<f64>,
+    /// Time since the first purchase (age at the end of calibration).
+    pub t: Vec<f64>,
+    /// Customers with this row.
+    pub weight: Vec<f64>,
+}
+
+/// Why a BTYD row was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BtydRowError {
+    /// A value is not finite or negative.
+    #[error("x, t_x and T must be finite and non-negative")]
+    Negative,
+    /// `t_x > T` or a repeat buyer with `t_x = 0`.
+    #[error("need 0 ≤ t_x ≤ T, and t_x > 0 when x > 0")]
+    Inconsistent,
+}
+
+impl BtydData {
+    /// Compress rows `(x, t_x, T)`; rows are sorted so the result does not depend on input
+    /// order. Returns the first bad row's index and reason on error.
+    pub fn compress(
+        rows: impl IntoIterator<Item = (f64, f64, f64)>,
+    ) -> Result<BtydData, (usize, BtydRowError)> {
+        let mut v: Vec<(f64, f64, f64)> = Vec::new();
+        for (i, (x, tx, t)) in rows.into_iter().enumerate() {
+            if !(x.is_finite() && tx.is_finite() && t.is_finite()) || x < 0.0 || tx < 0.0 || t < 0.0
+            {
+                return Err((i, BtydRowError::Negative));
+            }
+            if tx > t || (x > 0.0 && tx == 0.0) {
+                return Err((i, BtydRowError::Inconsistent));
+            }
+            v.push((x, tx, t));
+        }
+        v.sort_by(|a, b| {
+            a.0.total_cmp(&b.0)
+                .then(a.1.total_cmp(&b.1))
+                .then(a.2.total_cmp(&b.2))
+        });
+        let mut out = BtydData::default();
+        for (x, tx, t) in v {
+            if out.x.last() == Some(&x) && out.t_x.last() == Some(&tx) && out.t.last() == Some(&t) {
+                if let Some(w) = out.weight.last_mut() {
+                    *w += 1.0;
+                }
+            } else {
+                out.x.push(x);
+                out.t_x.push(tx);
+                out.t.push(t);
+                out.weight.push(1.0);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Number of unique rows.
+    pub fn len(&self) -> usize {
+        self.x.len()
+    }
+
+    /// Whether there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.x.is_empty()
+    }
+
+    /// Number of customers (sum of weights).
+    pub fn customers(&self) -> f64 {
+        self.weight.iter().sum()
+    }
+}
+
+/// How a fit ended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "status")]
+pub enum FitStatus {
+    /// An interior maximum was found.
+    Converged,
+    /// The likelihood is maximised at the edge of the parameter space: the named parameter
+    /// ran towards 0 or infinity. The values are the best found, but the model degenerates.
+    Boundary {
+        /// The parameter at its bound.
+        parameter: String,
+    },
+    /// The optimiser stopped before converging.
+    NotConverged,
+}
+
+/// A fitted model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Fit {
+    /// Model name.
+    pub model: String,
+    /// Parameter names and values.
+    pub params: Vec<(String, f64)>,
+    /// Standard errors (inverse Hessian of the log-likelihood); `None` if it is singular.
+    pub std_errors: Vec<Option<f64>>,
+    /// Total log-likelihood at the fit, in the data's time unit.
+    pub log_likelihood: f64,
+    /// Convergence status.
+    pub status: FitStatus,
+    /// Customers the fit used.
+    pub customers: f64,
+    /// Likelihood evaluations used.
+    pub evaluations: usize,
+}
+
+impl Fit {
+    /// The value of a parameter by name.
+    pub fn param(&self, name: &str) -> Option<f64> {
+        self.params.iter().find(|(n, _)| n == name).map(|&(_, v)| v)
+    }
+}
+
+/// Log-likelihood of one BG/NBD row.
+pub fn bgnbd_ll(r: f64, alpha: f64, a: f64, b: f64, x: f64, tx: f64, t: f64) -> f64 {
+    let a1 = ln_gamma(r + x) - ln_gamma(r) + r * alpha.ln();
+    let a2 = ln_gamma(a + b) + ln_gamma(b + x) - ln_gamma(b) - ln_gamma(a + b + x);
+    let a3 = -(r + x) * (alpha + t).ln();
+    let tail = if x > 0.0 {
+        a.ln() - (b + x - 1.0).ln() - (r + x) * (alpha + tx).ln()
+    } else {
+        f64::NEG_INFINITY
+    };
+    a1 + a2 + log_add_exp(a3, tail)
+}
+
+/// Log-likelihood of one Pareto/NBD row.
+pub fn pareto_nbd_ll(r: f64, alpha: f64, s: f64, beta: f64, x: f64, tx: f64, t: f64) -> f64 {
+    let head = ln_gamma(r + x) - ln_gamma(r) + r * alpha.ln() + s * beta.ln();
+    let alive = -(r + x) * (alpha + t).ln() - s * (beta + t).ln();
+    let rsx = r + s + x;
+    let (big, b1) = if alpha >= beta {
+        (alpha, s + 1.0)
+    } else {
+        (beta, r + x)
+    };
+    let diff = (alpha - beta).abs();
+    let at =
+        |time: f64| ln_hyp2f1(rsx, b1, rsx + 1.0, diff / (big + time)) - rsx * (big + time).ln();
+    let a0 = log_sub_exp(at(tx), at(t));
+    head + log_add_exp(alive, (s / rsx).ln() + a0)
+}
+
+/// Log-likelihood of one Gamma-Gamma row: `x` repeat purchases with mean value `m`.
+pub fn gamma_gamma_ll(p: f64, q: f64, gamma: f64, x: f64, m: f64) -> f64 {
+    ln_gamma(p * x + q) - ln_gamma(p * x) - ln_gamma(q)
+        + q * gamma.ln()
+        + (p * x - 1.0) * m.ln()
+        + p * x * x.ln()
+        - (p * x + q) * (gamma + m * x).ln()
+}
+
+/// Bounds on log-parameters: beyond them a parameter counts as at its boundary.
+const LOG_MIN: f64 = -18.0; // e^-18 ≈ 1.5e-8
+const LOG_MAX: f64 = 18.0;
+
+fn fit_generic(
+    model: &str,
+    names: &[&str],
+    customers: f64,
+    ll: &(dyn Fn(&[f64]) -> f64 + Sync),
+) -> Fit {
+    // Negative mean log-likelihood over log-parameters, clamped to the box.
+    let objective = |lp: &[f64]| -> f64 {
+        if lp
+            .iter()
+            .any(|v| !(LOG_MIN - 2.0..=LOG_MAX + 2.0).contains(v))
+        {
+            return f64::INFINITY;
+        }
+        let p: Vec<f64> = lp.iter().map(|v| v.exp()).collect();
+        -ll(&p) / customers
+    };
+    let start = vec![0.0; names.len()];
+    let m = optimize::nelder_mead(&objective, &start, 1.0, 1e-12, 20_000);
+    let polished = optimize::newton_polish(&objective, &m.x, 30);
+    let params: Vec<f64> = polished.iter().map(|v| v.exp()).collect();
+    let log_likelihood = ll(&params);
+    // Standard errors in the natural parameters: inverse of the negative Hessian of LL.
+    let neg_ll = |p: &[f64]| -> f64 {
+        if p.iter().any(|&v| v <= 0.0) {
+            return f64::INFINITY;
+        }
+        -ll(p)
+    };
+    let (_, hess) = optimize::gradient_hessian(&neg_ll, &params, 1e-4);
+    let std_errors = match optimize::invert(&hess) {
+        Some(inv) => (0..params.len())
+            .map(|i| (inv[i][i] > 0.0 && inv[i][i].is_finite()).then(|| inv[i][i].sqrt()))
+            .collect(),
+        None => vec![None; params.len()],
+    };
+    let boundary = polished
+        .iter()
+        .position(|&v| !(LOG_MIN..=LOG_MAX).contains(&v));
+    let status = match boundary {
+        Some(i) => FitStatus::Boundary {
+            parameter: names[i].to_owned(),
+        },
+        None if m.converged => FitStatus::Converged,
+        None => FitStatus::NotConverged,
+    };
+    Fit {
+        model: model.to_owned(),
+        params: names.iter().map(|n| (*n).to_owned()).zip(params).collect(),
+        std_errors,
+        log_likelihood,
+        status,
+        customers,
+        evaluations: m.evaluations,
+    }
+}
+
+/// Fit BG/NBD (`r, alpha, a, b`) by maximum likelihood.
+pub fn fit_bgnbd(d: &BtydData) -> Fit {
+    let ll = |p: &[f64]| -> f64 {
+        (0..d.len())
+            .map(|i| d.weight[i] * bgnbd_ll(p[0], p[1], p[2], p[3], d.x[i], d.t_x[i], d.t[i]))
+            .sum()
+    };
+    fit_generic(
+        "bg_nbd",
+        &["r", "alpha", "a", "b"],
+        d.customers().max(1.0),
+        &ll,
+    )
+}
+
+/// Fit Pareto/NBD (`r, alpha, s, beta`) by maximum likelihood.
+pub fn fit_pareto_nbd(d: &BtydData) -> Fit {
+    let ll = |p: &[f64]| -> f64 {
+        (0..d.len())
+            .map(|i| d.weight[i] * pareto_nbd_ll(p[0], p[1], p[2], p[3], d.x[i], d.t_x[i], d.t[i]))
+            .sum()
+    };
+    fit_generic(
+        "pareto_nbd",
+        &["r", "alpha", "s", "beta"],
+        d.customers().max(1.0),
+        &ll,
+    )
+}
+
+/// Fit the Gamma-Gamma spend model (`p, q, gamma`) on repeat buyers: `(x, mean value)` rows
+/// with `x > 0` and a positive mean value (others must be filtered, and counted, by the caller).
+pub fn fit_gamma_gamma(rows: &[(f64, f64)]) -> Fit {
+    let ll = |p: &[f64]| -> f64 {
+        rows.iter()
+            .map(|&(x, m)| gamma_gamma_ll(p[0], p[1], p[2], x, m))
+            .sum()
+    };
+    fit_generic(
+        "gamma_gamma",
+        &["p", "q", "gamma"],
+        (rows.len() as f64).max(1.0),
+        &ll,
+    )
+}
