@@ -372,6 +372,22 @@ qudao_status qudao_dataset_load_csv_files(const qudao_str *tables,
                                           const qudao_dataset **out,
                                           qudao_error **err);
 
+// Generate the sample company: a deterministic data set of `lines` transaction lines (with
+// master data, operational tables and some planted trouble), the same for the same `seed`
+// and `lines` on every platform. For demos, tests and benchmarks.
+//
+// A `lines` too large is `QUDAO_STATUS_INVALID_ARGUMENT`.
+// On success `*out` receives a new data set reference (free with `qudao_dataset_free`).
+// Nullability: `out` must not be NULL; `err` may be NULL.
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `out` is valid for writing one pointer; `err` is NULL or valid for writing one pointer.
+qudao_status qudao_dataset_sample(uint64_t seed,
+                                  size_t lines,
+                                  const qudao_dataset **out,
+                                  qudao_error **err);
+
 // The status of an error; `QUDAO_STATUS_OK` when `err` is NULL.
 //
 // Nullability: `err` may be NULL. Thread safety: may be called from any thread.

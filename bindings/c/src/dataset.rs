@@ -517,3 +517,33 @@ pub unsafe extern "C" fn qudao_dataset_load_csv_files(
         Ok(())
     })
 }
+
+/// Generate the sample company: a deterministic data set of `lines` transaction lines (with
+/// master data, operational tables and some planted trouble), the same for the same `seed`
+/// and `lines` on every platform. For demos, tests and benchmarks.
+///
+/// A `lines` too large is `QUDAO_STATUS_INVALID_ARGUMENT`.
+/// On success `*out` receives a new data set reference (free with `qudao_dataset_free`).
+/// Nullability: `out` must not be NULL; `err` may be NULL.
+/// Thread safety: may be called from any thread.
+///
+/// # Safety
+/// `out` is valid for writing one pointer; `err` is NULL or valid for writing one pointer.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn qudao_dataset_sample(
+    seed: u64,
+    lines: usize,
+    out: *mut *const qudao_dataset,
+    err: *mut *mut qudao_error,
+) -> crate::qudao_status {
+    ffi!(err: err, nonnull: [out], {
+        let config = qudao_core::sample::SampleConfig {
+            seed,
+            ..qudao_core::sample::SampleConfig::with_lines(lines)
+        };
+        let sample = qudao_core::sample::generate(&config)?;
+        // SAFETY: `out` is non-NULL and valid for writes (the caller's contract).
+        unsafe { hand_out(out, sample.dataset) };
+        Ok(())
+    })
+}

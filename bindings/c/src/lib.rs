@@ -27,7 +27,8 @@ pub use bytes::{qudao_bytes, qudao_bytes_data, qudao_bytes_free, qudao_bytes_len
 pub use dataset::{
     qudao_dataset, qudao_dataset_clone, qudao_dataset_free, qudao_dataset_from_columns,
     qudao_dataset_load_csv_dir, qudao_dataset_load_csv_files, qudao_dataset_rejections_json,
-    qudao_dataset_summary_json, qudao_dataset_transaction_count, qudao_transaction_columns,
+    qudao_dataset_sample, qudao_dataset_summary_json, qudao_dataset_transaction_count,
+    qudao_transaction_columns,
 };
 pub use entry::qudao_status;
 pub use error::{qudao_error, qudao_error_free, qudao_error_message, qudao_error_status};

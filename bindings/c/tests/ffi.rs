@@ -675,3 +675,41 @@ fn load_csv_files_by_table() {
     assert_eq!(st, qudao_status::InvalidArgument);
     assert!(e.expect("error").1.contains("twice"));
 }
+
+fn sample(seed: u64, lines: usize) -> Result<*const qudao_dataset, (qudao_status, String)> {
+    let mut out: *const qudao_dataset = ptr::null();
+    // SAFETY: valid out-params.
+    let (st, e) = call(|err| unsafe { qudao_dataset_sample(seed, lines, &mut out, err) });
+    if st == qudao_status::Ok {
+        Ok(out)
+    } else {
+        assert!(out.is_null());
+        Err(e.expect("error"))
+    }
+}
+
+#[test]
+fn sample_is_deterministic() {
+    let a = sample(7, 2_000).expect("sample");
+    let b = sample(7, 2_000).expect("sample");
+    let c = sample(8, 2_000).expect("sample");
+    // SAFETY: live handles.
+    assert_eq!(unsafe { qudao_dataset_transaction_count(a) }, 2_000);
+    assert_eq!(summary(a), summary(b));
+    assert_ne!(summary(a), summary(c));
+    // SAFETY: each released once.
+    unsafe {
+        qudao_dataset_free(a);
+        qudao_dataset_free(b);
+        qudao_dataset_free(c);
+    }
+    let (st, m) = sample(1, usize::MAX).expect_err("too many lines");
+    assert_eq!(st, qudao_status::InvalidArgument);
+    assert!(m.contains("lines"), "{m}");
+    let mut err: *mut qudao_error = ptr::null_mut();
+    // SAFETY: NULL `out` is checked.
+    let st = unsafe { qudao_dataset_sample(1, 10, ptr::null_mut(), &mut err) };
+    assert_eq!(st, qudao_status::NullArgument);
+    // SAFETY: freed once.
+    unsafe { qudao_error_free(err) };
+}

@@ -202,6 +202,24 @@ static void test_from_columns(void) {
   }
 }
 
+static void test_sample(void) {
+  const qudao_dataset *a = NULL, *b = NULL;
+  qudao_bytes *ja = NULL, *jb = NULL;
+  qudao_error *err = NULL;
+  CHECK_STATUS(qudao_dataset_sample(42, 300, &a, &err), QUDAO_STATUS_OK, err);
+  CHECK_STATUS(qudao_dataset_sample(42, 300, &b, &err), QUDAO_STATUS_OK, err);
+  CHECK(qudao_dataset_transaction_count(a) == 300);
+  CHECK_STATUS(qudao_dataset_summary_json(a, &ja, &err), QUDAO_STATUS_OK, err);
+  CHECK_STATUS(qudao_dataset_summary_json(b, &jb, &err), QUDAO_STATUS_OK, err);
+  /* The same seed gives the same data set. */
+  CHECK(qudao_bytes_len(ja) == qudao_bytes_len(jb) &&
+        memcmp(qudao_bytes_data(ja), qudao_bytes_data(jb), qudao_bytes_len(ja)) == 0);
+  qudao_bytes_free(ja);
+  qudao_bytes_free(jb);
+  qudao_dataset_free(a);
+  qudao_dataset_free(b);
+}
+
 typedef struct {
   const qudao_dataset *ds;
   int ok;
@@ -251,6 +269,7 @@ int main(int argc, char **argv) {
   test_load_tiny();
   test_load_with_options();
   test_from_columns();
+  test_sample();
   test_threads();
   return h_finish();
 }
