@@ -335,6 +335,18 @@ fn chunk_from_batch(
         if let Err(p) = TxBuilder::check(&row, k) {
             known_bad[i] = true;
             cx.bad(i, p.column, None, p.reason, p.message);
+        } else if let Some(other) = builder.owners_mut().claim(row.order, row.customer) {
+            known_bad[i] = true;
+            let other = builder.master().customers.id(other).to_owned();
+            cx.bad(
+                i,
+                "customer",
+                Some(builder.master().customers.id(row.customer).to_owned()),
+                RejectReason::BadValue,
+                format!(
+                    "the order already belongs to customer {other:?}; an order has one customer"
+                ),
+            );
         } else if dup.is_duplicate_line(row.order, row.line) {
             known_bad[i] = true;
             cx.bad(

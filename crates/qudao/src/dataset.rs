@@ -95,6 +95,7 @@ pub struct DatasetBuilder {
     report: RejectionReport,
     orders: crate::intern::Interner,
     last_order: (String, u32),
+    owners: crate::transactions::OrderOwners,
     tx: TxBuilder,
     ops: Operational,
     source: String,
@@ -110,6 +111,7 @@ impl DatasetBuilder {
             report: RejectionReport::default(),
             orders: Default::default(),
             last_order: (String::new(), NONE),
+            owners: Default::default(),
             tx: TxBuilder::default(),
             ops: Operational::default(),
             source: "transactions".into(),
@@ -132,6 +134,7 @@ impl DatasetBuilder {
     pub fn reserve(&mut self, rows: usize) {
         if self.tx.is_empty() {
             self.tx = TxBuilder::with_capacity(rows);
+            self.owners = crate::transactions::OrderOwners::with_capacity(rows);
         }
     }
 
@@ -293,6 +296,20 @@ impl DatasetBuilder {
                 p.message,
             );
         }
+        if let Some(other) = self.owners.claim(order, customer) {
+            let other = self.master.customers.id(other).to_owned();
+            return self.reject(
+                "transactions",
+                line,
+                Some("customer"),
+                Some(t.customer),
+                RejectReason::BadValue,
+                format!(
+                    "order {:?} already belongs to customer {other:?}; an order has one customer",
+                    t.order
+                ),
+            );
+        }
         if self.tx.is_duplicate_line(order, t.line) {
             return self.reject(
                 "transactions",
@@ -334,6 +351,12 @@ impl DatasetBuilder {
     #[cfg(feature = "arrow")]
     pub(crate) fn orders_mut(&mut self) -> &mut crate::intern::Interner {
         &mut self.orders
+    }
+
+    /// The order → customer check shared by every loader.
+    #[cfg(feature = "arrow")]
+    pub(crate) fn owners_mut(&mut self) -> &mut crate::transactions::OrderOwners {
+        &mut self.owners
     }
 
     /// Look up a customer, registering it when no customer table was given.

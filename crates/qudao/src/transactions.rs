@@ -507,6 +507,50 @@ impl TxBuilder {
     }
 }
 
+/// Remembers the customer of every order, so a line that puts an order under a second
+/// customer is caught (an order is placed by one customer; counting orders per customer
+/// relies on it).
+#[derive(Debug, Default)]
+pub struct OrderOwners {
+    dense: Vec<u32>,
+    sparse: FxHashMap<u32, u32>,
+    limit: usize,
+}
+
+impl OrderOwners {
+    /// Owners for about `rows` lines.
+    pub fn with_capacity(rows: usize) -> Self {
+        OrderOwners {
+            dense: Vec::new(),
+            sparse: FxHashMap::default(),
+            limit: dense_limit(rows),
+        }
+    }
+
+    /// Record that `order` belongs to `customer`; returns the other customer if the order
+    /// already belongs to someone else.
+    #[inline]
+    pub fn claim(&mut self, order: u32, customer: u32) -> Option<u32> {
+        let i = order as usize;
+        let slot = if i < self.limit.max(self.dense.len()) {
+            if i >= self.dense.len() {
+                self.dense.resize((i + 1).max(self.dense.len() * 2), NONE);
+            }
+            &mut self.dense[i]
+        } else {
+            self.sparse.entry(order).or_insert(NONE)
+        };
+        if *slot == NONE {
+            *slot = customer;
+            None
+        } else if *slot != customer {
+            Some(*slot)
+        } else {
+            None
+        }
+    }
+}
+
 fn dense_limit(rows: usize) -> usize {
     rows.saturating_mul(2).max(1 << 16)
 }

@@ -324,3 +324,38 @@ fn transactions_export_and_reimport_agree() {
         data.summary().expect("s").by_partner
     );
 }
+
+#[test]
+fn an_order_has_one_customer() {
+    let b = RecordBatch::try_from_iter([
+        ("order", s(&["O1", "O1"])),
+        ("line", Arc::new(UInt32Array::from(vec![1, 2])) as ArrayRef),
+        (
+            "date",
+            Arc::new(Date32Array::from(vec![20_000, 20_000])) as ArrayRef,
+        ),
+        ("customer", s(&["C1", "C2"])),
+        ("channel", s(&["web", "web"])),
+        ("product", s(&["TEA", "CUP"])),
+        ("territory", s(&["CN", "CN"])),
+        (
+            "quantity",
+            Arc::new(Int64Array::from(vec![1, 1])) as ArrayRef,
+        ),
+        (
+            "unit_price",
+            Arc::new(Int64Array::from(vec![1000, 500])) as ArrayRef,
+        ),
+        (
+            "amount",
+            Arc::new(Int64Array::from(vec![1000, 500])) as ArrayRef,
+        ),
+    ])
+    .expect("batch");
+    let err = dataset_from_batches(master(), &[b], Strictness::Strict).expect_err("two customers");
+    assert!(
+        err.to_string()
+            .contains("already belongs to customer \"C1\""),
+        "{err}"
+    );
+}
