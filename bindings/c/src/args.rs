@@ -141,7 +141,8 @@ pub(crate) unsafe fn options(opts: *const qudao_load_options) -> Result<Options,
         return Err(Failure::invalid(
             "opts",
             format!(
-                "struct_size is {size}, this library knows qudao_load_options of {} bytes; set struct_size = sizeof(qudao_load_options) or use qudao_load_options_init",
+                "struct_size is {size}, this library knows qudao_load_options of {} bytes; \
+                 set struct_size = sizeof(qudao_load_options) or use qudao_load_options_init",
                 size_of::<qudao_load_options>()
             ),
         ));

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use qudao_core::date::{MAX_YEAR, MIN_YEAR};
+use qudao_core::ingest::csv::{self, CsvFiles};
 use qudao_core::master::{MasterData, MasterDocument, Origins};
 use qudao_core::reject::{RejectReason, RejectionReport};
 use qudao_core::{Dataset, DatasetBuilder, Date, TxInput, TxKind};
@@ -236,7 +237,8 @@ impl Columns<'_> {
             return Err(Failure::invalid(
                 "cols",
                 format!(
-                    "struct_size is {size}, this library knows qudao_transaction_columns of {} bytes; set struct_size = sizeof(qudao_transaction_columns)",
+                    "struct_size is {size}, this library knows qudao_transaction_columns of {} \
+                     bytes; set struct_size = sizeof(qudao_transaction_columns)",
                     size_of::<qudao_transaction_columns>()
                 ),
             ));
@@ -415,8 +417,8 @@ pub unsafe extern "C" fn qudao_dataset_from_columns(
 }
 
 /// The core load options.
-fn load_options(opts: Options) -> qudao_core::ingest::csv::LoadOptions {
-    qudao_core::ingest::csv::LoadOptions {
+fn load_options(opts: Options) -> csv::LoadOptions {
+    csv::LoadOptions {
         mode: opts.mode,
         currency: opts.currency,
         ..Default::default()
@@ -454,11 +456,52 @@ pub unsafe extern "C" fn qudao_dataset_load_csv_dir(
         let dir = unsafe { args::text(dir, dir_len, "dir") }?;
         // SAFETY: `opts` is NULL or a valid options struct (the caller's contract).
         let opts = unsafe { args::options(opts) }?;
-        let data = qudao_core::ingest::csv::load_dir(std::path::Path::new(dir), &load_options(opts))?;
+        let data = csv::load_dir(std::path::Path::new(dir), &load_options(opts))?;
         // SAFETY: `out` is non-NULL and valid for writes (the caller's contract).
         unsafe { hand_out(out, data) };
         Ok(())
     })
+}
+
+/// The files of `qudao_dataset_load_csv_files`.
+///
+/// # Safety
+/// `tables` and `paths` each point to `n` `qudao_str` whose bytes are readable.
+unsafe fn csv_files(
+    tables: *const qudao_str,
+    paths: *const qudao_str,
+    n: usize,
+) -> Result<CsvFiles, Failure> {
+    // SAFETY: `tables` and `paths` hold `n` elements (the caller's contract).
+    let (tables, paths) = unsafe {
+        (
+            args::slice(tables, n, "tables")?,
+            args::slice(paths, n, "paths")?,
+        )
+    };
+    let mut files = CsvFiles::default();
+    for (i, (t, p)) in tables.iter().zip(paths).enumerate() {
+        // SAFETY: each element is readable text (the caller's contract).
+        let (table, path) = unsafe {
+            (
+                args::str_of(*t, &|| format!("tables[{i}]"))?,
+                args::str_of(*p, &|| format!("paths[{i}]"))?,
+            )
+        };
+        if table != csv::CONFIG_KEY && !csv::TABLES.contains(&table) {
+            return Err(Failure::invalid(
+                &format!("tables[{i}]"),
+                format!("{table:?} is not a table of a data set (see docs/data-format.md)"),
+            ));
+        }
+        if files.paths.insert(table.to_owned(), path.into()).is_some() {
+            return Err(Failure::invalid(
+                &format!("tables[{i}]"),
+                format!("table {table:?} is given twice"),
+            ));
+        }
+    }
+    Ok(files)
 }
 
 /// Load a CSV data set from files named one by one: `tables[i]` (a table name such as
@@ -487,31 +530,11 @@ pub unsafe extern "C" fn qudao_dataset_load_csv_files(
     err: *mut *mut qudao_error,
 ) -> crate::qudao_status {
     ffi!(err: err, nonnull: [out], {
-        // SAFETY: `tables` and `paths` hold `n` elements (the caller's contract).
-        let (tables, paths) = unsafe { (args::slice(tables, n, "tables")?, args::slice(paths, n, "paths")?) };
-        let mut files = qudao_core::ingest::csv::CsvFiles::default();
-        for (i, (t, p)) in tables.iter().zip(paths).enumerate() {
-            // SAFETY: each element is readable text (the caller's contract).
-            let (table, path) = unsafe {
-                (
-                    args::str_of(*t, &|| format!("tables[{i}]"))?,
-                    args::str_of(*p, &|| format!("paths[{i}]"))?,
-                )
-            };
-            let known = table == qudao_core::ingest::csv::CONFIG_KEY || qudao_core::ingest::csv::TABLES.contains(&table);
-            if !known {
-                return Err(Failure::invalid(
-                    &format!("tables[{i}]"),
-                    format!("{table:?} is not a table of a data set (see docs/data-format.md)"),
-                ));
-            }
-            if files.paths.insert(table.to_owned(), path.into()).is_some() {
-                return Err(Failure::invalid(&format!("tables[{i}]"), format!("table {table:?} is given twice")));
-            }
-        }
+        // SAFETY: `tables` and `paths` hold `n` readable strings (the caller's contract).
+        let files = unsafe { csv_files(tables, paths, n) }?;
         // SAFETY: `opts` is NULL or a valid options struct (the caller's contract).
         let opts = unsafe { args::options(opts) }?;
-        let data = qudao_core::ingest::csv::load_files(&files, &load_options(opts))?;
+        let data = csv::load_files(&files, &load_options(opts))?;
         // SAFETY: `out` is non-NULL and valid for writes (the caller's contract).
         unsafe { hand_out(out, data) };
         Ok(())

@@ -15,7 +15,10 @@ fn header_path() -> PathBuf {
 /// The version macros, from `CARGO_PKG_VERSION_*`.
 fn version_macros() -> String {
     format!(
-        "#define QUDAO_VERSION_MAJOR {}\n#define QUDAO_VERSION_MINOR {}\n#define QUDAO_VERSION_PATCH {}\n#define QUDAO_VERSION \"{}\"\n",
+        "#define QUDAO_VERSION_MAJOR {}\n\
+         #define QUDAO_VERSION_MINOR {}\n\
+         #define QUDAO_VERSION_PATCH {}\n\
+         #define QUDAO_VERSION \"{}\"\n",
         env!("CARGO_PKG_VERSION_MAJOR"),
         env!("CARGO_PKG_VERSION_MINOR"),
         env!("CARGO_PKG_VERSION_PATCH"),
@@ -57,7 +60,8 @@ fn header_is_up_to_date() {
             .position(|(a, b)| a != b)
             .unwrap_or_else(|| committed.lines().count().min(fresh.lines().count()));
         panic!(
-            "{} is out of date (first difference at line {}); regenerate it with\n    QUDAO_BLESS=1 cargo test -p qudao-ffi --test header\nand commit it",
+            "{} is out of date (first difference at line {}); regenerate it with\n    \
+             QUDAO_BLESS=1 cargo test -p qudao-ffi --test header\nand commit it",
             path.display(),
             first + 1
         );
