@@ -1250,6 +1250,13 @@ impl World {
         let mut cust_weight = Vec::with_capacity(c.customers);
         let mut cust_acq = Vec::with_capacity(c.customers);
         let mut customers = Vec::with_capacity(c.customers);
+        // Partners per (channel, point), to find who can win a customer.
+        let mut at: Vec<Vec<usize>> = vec![Vec::new(); CHANNELS.len() * POINTS.len()];
+        for (i, p) in infos.iter().enumerate() {
+            for &pt in &p.points {
+                at[p.channel * POINTS.len() + pt].push(i);
+            }
+        }
         for (k, &first) in firsts.iter().enumerate() {
             let point = draw(&point_cum, point_cum.len(), rng.f());
             let w = rng.pareto(200.0);
@@ -1262,9 +1269,9 @@ impl World {
                 .enumerate()
                 .map(|(ci, d)| {
                     let ok = !d.partner
-                        || infos.iter().any(|p| {
-                            p.channel == ci && p.points.contains(&point) && p.active(first)
-                        });
+                        || at[ci * POINTS.len() + point]
+                            .iter()
+                            .any(|&p| infos[p].active(first));
                     if !ok || (d.presence == Online) != online {
                         0.0
                     } else {
