@@ -131,6 +131,33 @@ impl Dataset {
         ])
     }
 
+    /// The transaction lines as a table: ids dictionary-encoded, dates `Date32`, money `Int64`
+    /// minor units (one record batch per chunk).
+    fn transactions(&self, py: Python<'_>) -> PyResult<Table> {
+        entry(py, || {
+            let data = Arc::clone(&self.inner);
+            let batches = run(py, move || {
+                data.transactions
+                    .chunks
+                    .iter()
+                    .map(|c| qudao::arrow::transactions_batch(&data, c))
+                    .collect::<qudao::Result<Vec<_>>>()
+            })?;
+            Ok(Table::new(
+                batches,
+                Arc::new(qudao::arrow::transactions_schema()),
+            ))
+        })
+    }
+
+    /// The master data as a JSON document (the form `from_arrow` accepts).
+    fn master_json(&self, py: Python<'_>) -> PyResult<String> {
+        entry(py, || {
+            let data = Arc::clone(&self.inner);
+            run(py, move || Ok(data.master.to_document().to_json()))
+        })
+    }
+
     /// The data summary by channel, partner and month (computed without the GIL).
     fn summary(&self, py: Python<'_>) -> PyResult<Summary> {
         entry(py, || {
@@ -369,7 +396,7 @@ fn _panic(py: Python<'_>, message: String, released: bool) -> PyResult<()> {
     })
 }
 
-/// Calls into core functions that other parts of the core provide.
+/// The core calls behind `load_csv` and `sample`.
 mod core {
     use std::collections::HashMap;
     use std::path::Path;
@@ -380,19 +407,19 @@ mod core {
         currency: Option<qudao::Currency>,
         renames: HashMap<String, HashMap<String, String>>,
     ) -> qudao::Result<qudao::Dataset> {
-        let _ = (dir, mode, currency, renames);
-        Err(qudao::Error::invalid_argument(
-            "path",
-            "CSV loading is not available in this build yet",
-        ))
+        let opts = qudao::ingest::csv::LoadOptions {
+            mode,
+            currency,
+            renames,
+            progress: None,
+        };
+        qudao::ingest::csv::load_dir(dir, &opts)
     }
 
     pub(super) fn sample(lines: usize, seed: u64) -> qudao::Result<qudao::Dataset> {
-        let _ = (lines, seed);
-        Err(qudao::Error::invalid_argument(
-            "lines",
-            "the sample is not available in this build yet",
-        ))
+        let mut config = qudao::sample::SampleConfig::with_lines(lines);
+        config.seed = seed;
+        Ok(qudao::sample::generate(&config)?.dataset)
     }
 }
 

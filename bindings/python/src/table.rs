@@ -3,13 +3,13 @@
 use std::sync::Arc;
 
 use arrow_array::cast::AsArray;
-use arrow_array::types::{Decimal128Type, Int64Type, UInt64Type};
+use arrow_array::types::{Date32Type, Decimal128Type, Int64Type, UInt32Type, UInt64Type};
 use arrow_array::{Array, ArrayRef, RecordBatch, StructArray};
 use arrow_schema::{DataType, Field, SchemaRef};
 use pyo3::IntoPyObjectExt;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::{PyCapsule, PyDict, PyList};
+use pyo3::types::{PyCapsule, PyDate, PyDict, PyList};
 use pyo3_arrow::ffi::{ArrayIterator, to_stream_pycapsule};
 
 use crate::entry;
@@ -30,6 +30,11 @@ impl Table {
             schema: batch.schema(),
             batches: vec![batch],
         }
+    }
+
+    /// A table of batches that all have `schema`.
+    pub(crate) fn new(batches: Vec<RecordBatch>, schema: SchemaRef) -> Self {
+        Table { batches, schema }
     }
 
     fn num_rows(&self) -> usize {
@@ -55,6 +60,21 @@ fn cell<'py>(
             .value(i)
             .into_bound_py_any(py),
         DataType::Int64 => a.as_primitive::<Int64Type>().value(i).into_bound_py_any(py),
+        DataType::UInt32 => a
+            .as_primitive::<UInt32Type>()
+            .value(i)
+            .into_bound_py_any(py),
+        DataType::Date32 => {
+            let d = qudao::Date(a.as_primitive::<Date32Type>().value(i));
+            let (y, m, day) = d.ymd();
+            // Month and day are 1..=12 and 1..=31 by construction.
+            PyDate::new(py, y, m as u8, day as u8).map(Bound::into_any)
+        }
+        DataType::Dictionary(k, _) if **k == DataType::UInt32 => {
+            let d = a.as_dictionary::<UInt32Type>();
+            let key = d.keys().value(i) as usize;
+            cell(py, decimal, d.values(), key)
+        }
         DataType::Decimal128(_, _) => {
             decimal.call1((a.as_primitive::<Decimal128Type>().value_as_string(i),))
         }
