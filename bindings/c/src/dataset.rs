@@ -380,6 +380,7 @@ fn from_columns(master_json: &str, cols: &Columns<'_>, opts: &Options) -> Result
 /// lines; a bad line is an error naming `transactions`, the 1-based row and the column in
 /// strict mode, or is set aside in the rejection report in lenient mode. Customers are
 /// registered as the lines name them when the document lists none.
+/// A currency in `opts` overrides the document's.
 ///
 /// On success `*out` receives a new data set reference (free with `qudao_dataset_free`).
 /// Nullability: `master_json` may be NULL only when `master_len` is 0 (an empty document is
