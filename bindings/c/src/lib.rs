@@ -7,7 +7,7 @@
 //! and is validated as UTF-8. Every function catches panics.
 //!
 //! The header `include/qudao.h` is generated from this crate by cbindgen (see
-//! `tests/header.rs`) and committed.
+//! `src/tests/header.rs`) and committed.
 #![expect(
     non_camel_case_types,
     reason = "the C names of the types are the Rust names"
@@ -46,4 +46,10 @@ pub extern "C" fn qudao_version() -> *const c_char {
         Err(_) => panic!("version has a NUL"),
     };
     entry::ffi!(default: VERSION.as_ptr(), { VERSION.as_ptr() })
+}
+
+#[cfg(test)]
+mod tests {
+    mod ffi;
+    mod header;
 }

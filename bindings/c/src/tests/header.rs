@@ -1,6 +1,6 @@
 //! The committed header is what cbindgen makes of the crate, and carries the crate version.
 //!
-//! `QUDAO_BLESS=1 cargo test -p qudao-ffi --test header` rewrites `include/qudao.h`.
+//! `QUDAO_BLESS=1 cargo test -p qudao-ffi header` rewrites `include/qudao.h`.
 
 use std::path::PathBuf;
 
@@ -61,7 +61,7 @@ fn header_is_up_to_date() {
             .unwrap_or_else(|| committed.lines().count().min(fresh.lines().count()));
         panic!(
             "{} is out of date (first difference at line {}); regenerate it with\n    \
-             QUDAO_BLESS=1 cargo test -p qudao-ffi --test header\nand commit it",
+             QUDAO_BLESS=1 cargo test -p qudao-ffi header\nand commit it",
             path.display(),
             first + 1
         );
@@ -94,6 +94,6 @@ fn header_version_macros_match_cargo_toml() {
 #[test]
 fn version_function_matches_cargo_toml() {
     // SAFETY: `qudao_version` returns a static NUL-terminated string.
-    let v = unsafe { std::ffi::CStr::from_ptr(qudao::qudao_version()) };
+    let v = unsafe { std::ffi::CStr::from_ptr(crate::qudao_version()) };
     assert_eq!(v.to_str().ok(), Some(env!("CARGO_PKG_VERSION")));
 }

@@ -5,8 +5,8 @@ use std::ffi::CStr;
 use std::path::PathBuf;
 use std::ptr;
 
-use qudao::entry::{self, Failure};
-use qudao::*;
+use crate::entry::{self, Failure};
+use crate::*;
 
 fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
