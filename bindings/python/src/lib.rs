@@ -437,3 +437,101 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_panic, m)?)?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use pyo3::exceptions::{PyOSError, PyValueError};
+
+    use super::*;
+
+    fn attr<'py, T: pyo3::conversion::FromPyObjectOwned<'py>>(
+        py: Python<'py>,
+        e: &PyErr,
+        name: &str,
+    ) -> T {
+        e.value(py)
+            .getattr(name)
+            .and_then(|v| v.extract::<T>().map_err(Into::into))
+            .unwrap()
+    }
+
+    #[test]
+    fn master_documents_by_format() {
+        let json = r#"{"channels": [{"id": "web", "kind": "direct", "presence": "online", "role": "main"}]}"#;
+        assert_eq!(master_data(json, "json").unwrap().channels.len(), 1);
+        assert!(matches!(
+            master_data(json, "xml"),
+            Err(qudao::Error::InvalidArgument { .. })
+        ));
+        assert!(matches!(
+            master_data("/no/such/master.json", "path"),
+            Err(qudao::Error::Io { .. })
+        ));
+        assert!(matches!(
+            master_data("/no/such/master.ini", "path"),
+            Err(qudao::Error::Io { .. })
+        ));
+        assert!(matches!(
+            master_data(r#"{"channels": [{"id": "web", "kind": "shop"}]}"#, "json"),
+            Err(qudao::Error::Document { .. })
+        ));
+    }
+
+    #[test]
+    fn errors_map_to_their_classes_with_attributes() {
+        Python::initialize();
+        Python::attach(|py| {
+            let ex = errors::exceptions(py).unwrap();
+            let location = qudao::Location {
+                source: "transactions.csv".into(),
+                line: 3,
+                column: Some("amount".into()),
+                value: Some("1.234".into()),
+            };
+            let e = errors::to_pyerr(py, qudao::Error::data(location, "too many decimals"));
+            assert!(e.is_instance(py, ex.data.bind(py)));
+            assert!(e.is_instance(py, ex.base.bind(py)));
+            assert!(e.is_instance_of::<PyValueError>(py));
+            assert_eq!(attr::<u64>(py, &e, "line"), 3);
+            assert_eq!(attr::<String>(py, &e, "column"), "amount");
+            assert_eq!(attr::<String>(py, &e, "value"), "1.234");
+
+            let e = errors::to_pyerr(py, qudao::Error::document("channels[0].kind", "bad"));
+            assert!(e.is_instance(py, ex.rule.bind(py)));
+            assert_eq!(attr::<String>(py, &e, "path"), "channels[0].kind");
+
+            let io = std::io::Error::from_raw_os_error(2);
+            let e = errors::to_pyerr(
+                py,
+                qudao::Error::Io {
+                    path: "x.csv".into(),
+                    source: io,
+                },
+            );
+            assert!(e.is_instance(py, ex.io.bind(py)));
+            assert!(e.is_instance_of::<PyOSError>(py));
+            assert_eq!(attr::<i32>(py, &e, "errno"), 2);
+            assert_eq!(attr::<String>(py, &e, "filename"), "x.csv");
+
+            let e = errors::to_pyerr(py, qudao::Error::overflow("net revenue"));
+            assert!(e.is_instance(py, ex.overflow.bind(py)));
+            let e = errors::to_pyerr(py, qudao::Error::invalid_argument("lines", "too many"));
+            assert!(e.is_instance(py, ex.argument.bind(py)));
+            assert_eq!(attr::<String>(py, &e, "name"), "lines");
+        });
+    }
+
+    #[test]
+    fn panics_become_internal_errors() {
+        Python::initialize();
+        Python::attach(|py| {
+            let ex = errors::exceptions(py).unwrap();
+            let e = run(py, || -> qudao::Result<()> { panic!("boom") }).unwrap_err();
+            assert!(e.is_instance(py, ex.internal.bind(py)));
+            assert!(e.to_string().contains("boom"));
+            let e = entry(py, || -> PyResult<()> { panic!("bang") }).unwrap_err();
+            assert!(e.is_instance(py, ex.internal.bind(py)));
+            assert!(!e.is_instance_of::<pyo3::panic::PanicException>(py));
+        });
+    }
+}
