@@ -1,0 +1,140 @@
+//! The `qudao` binary, run as users run it.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn qudao(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_qudao"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+#[test]
+fn demo_prints_every_section() {
+    let o = qudao(&["demo", "--lines", "5000"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    for title in [
+        "qudao — sales-channel management",
+        "By channel / 分渠道",
+        "Top partners by net revenue",
+        "By month / 月度趋势",
+        "Rejections / 数据问题",
+    ] {
+        assert!(out.contains(title), "missing section {title:?} in\n{out}");
+    }
+    assert!(out.contains("直播带货"), "zh-CN channel kind labels");
+    assert!(out.contains("5,000"), "line count with separators");
+    assert!(out.contains("CNY"));
+    assert!(out.contains('█'), "a bar chart");
+    assert!(stderr(&o).is_empty() || !stderr(&o).contains("panicked"));
+}
+
+#[test]
+fn demo_json_parses_and_is_deterministic() {
+    let a = qudao(&["demo", "--lines", "5000", "--seed", "3", "--format", "json"]);
+    assert!(a.status.success(), "{}", stderr(&a));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&a)).expect("valid JSON");
+    assert_eq!(v["totals"]["lines"], 5000);
+    assert_eq!(v["currency"]["code"], "CNY");
+    assert_eq!(v["by_channel"].as_array().map(Vec::len), Some(13));
+    let b = qudao(&["demo", "--lines", "5000", "--seed", "3", "--format", "json"]);
+    assert_eq!(stdout(&a), stdout(&b));
+}
+
+#[test]
+fn generate_then_summary_round_trips() {
+    let dir = tmp("roundtrip");
+    let d = dir.to_str().expect("utf-8 path");
+    let g = qudao(&["generate", "--out", d, "--lines", "4000", "--seed", "9"]);
+    assert!(g.status.success(), "{}", stderr(&g));
+    for f in [
+        "transactions.csv",
+        "partners.csv",
+        "customers.csv",
+        "prices.csv",
+        "inventory.csv",
+    ] {
+        assert!(dir.join(f).is_file(), "{f} written");
+    }
+    let from_files = qudao(&["summary", "--data", d, "--format", "json"]);
+    assert!(from_files.status.success(), "{}", stderr(&from_files));
+    let in_memory = qudao(&["demo", "--lines", "4000", "--seed", "9", "--format", "json"]);
+    let a: serde_json::Value = serde_json::from_str(&stdout(&from_files)).expect("json");
+    let b: serde_json::Value = serde_json::from_str(&stdout(&in_memory)).expect("json");
+    for key in [
+        "totals",
+        "by_channel",
+        "by_partner",
+        "by_month",
+        "master_counts",
+        "operational_counts",
+    ] {
+        assert_eq!(a[key], b[key], "{key} survives the CSV round trip");
+    }
+    let text = qudao(&["summary", "--data", d]);
+    assert!(text.status.success());
+    assert!(stdout(&text).contains("By channel"));
+    let demo_dir = qudao(&["demo", "--data", d]);
+    assert!(demo_dir.status.success());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn bad_data_is_exit_code_2_naming_the_file() {
+    let dir = tmp("bad");
+    let d = dir.to_str().expect("utf-8 path");
+    let g = qudao(&["generate", "--out", d, "--lines", "1000"]);
+    assert!(g.status.success(), "{}", stderr(&g));
+    let tx = dir.join("transactions.csv");
+    let mut text = std::fs::read_to_string(&tx).expect("read");
+    text.push_str("BAD1,1,2024-13-45,C0000001,,DIRECT,SKU0001,ZJ-HZ,sale,1,10.00,10.00,5.00,\n");
+    std::fs::write(&tx, text).expect("write");
+
+    let o = qudao(&["summary", "--data", d]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.starts_with("error: "), "{err}");
+    assert!(err.contains("transactions.csv"), "{err}");
+    assert!(
+        !err.contains("panicked") && !err.contains("backtrace"),
+        "{err}"
+    );
+
+    // Lenient: the bad line is set aside and reported.
+    let o = qudao(&["summary", "--data", d, "--lenient"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("1 records set aside"), "{}", stdout(&o));
+
+    // A missing required file.
+    std::fs::remove_file(dir.join("partners.csv")).expect("remove");
+    let o = qudao(&["summary", "--data", d]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("partners.csv"), "{}", stderr(&o));
+
+    // Not a directory at all, and a bad argument.
+    let o = qudao(&["summary", "--data", "/nonexistent/qudao"]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = qudao(&["summary", "--data", d, "--currency", "XYZ"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("XYZ"));
+    let o = qudao(&["demo", "--lines", "many"]);
+    assert_eq!(o.status.code(), Some(2));
+    let _ = std::fs::remove_dir_all(&dir);
+}
