@@ -193,3 +193,23 @@ print(again.summary().by_channel.to_polars().height)
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "2"
+
+
+@pytest.mark.xfail(
+    raises=qudao.InternalError,
+    strict=False,
+    reason="core arrow.rs: an all-null dictionary id column with empty (Utf8View) values "
+    "panics in DictionaryArray::normalized_keys",
+)
+def test_all_null_categorical_partner(local_tiny: Path) -> None:
+    data = qudao.load_csv(local_tiny)
+    web = data.transactions().to_polars().filter(pl.col("channel").cast(pl.String) == "web")
+    assert web["partner"].null_count() == len(web)
+    assert qudao.from_arrow(data.master_json(), web).transaction_count == 3
+
+
+def test_notebook_walkthrough_runs() -> None:
+    import runpy
+
+    nb = Path(__file__).resolve().parents[3] / "examples" / "notebook" / "walkthrough.py"
+    runpy.run_path(str(nb), run_name="__main__")
