@@ -6,6 +6,9 @@
 //! column, value, reason) and the exact rejection counts of a lenient load, with
 //! `rows loaded + rows rejected == rows in the files` for every table.
 
+// The helpers below are test code too; a failed fixture operation should just fail the test.
+#![allow(clippy::unwrap_used)]
+
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -25,8 +28,24 @@ fn tiny() -> PathBuf {
     testdata().join("tiny")
 }
 
+/// A temporary directory, removed when dropped.
+struct TempDir(PathBuf);
+
+impl std::ops::Deref for TempDir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 /// A fresh, empty temporary directory unique to this test run and `name`.
-fn temp_dir(name: &str) -> PathBuf {
+fn temp_dir(name: &str) -> TempDir {
     static N: AtomicUsize = AtomicUsize::new(0);
     let dir = std::env::temp_dir().join(format!(
         "qudao-ingest-csv-{}-{}-{name}",
@@ -35,7 +54,7 @@ fn temp_dir(name: &str) -> PathBuf {
     ));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    dir
+    TempDir(dir)
 }
 
 fn copy_files(from: &Path, to: &Path) {
@@ -48,7 +67,7 @@ fn copy_files(from: &Path, to: &Path) {
 }
 
 /// `testdata/tiny` with the files of `testdata/bad/<case>` laid over it, in a temp dir.
-fn overlay(case: &str) -> PathBuf {
+fn overlay(case: &str) -> TempDir {
     let dir = temp_dir(case);
     copy_files(&tiny(), &dir);
     copy_files(&testdata().join("bad").join(case), &dir);
@@ -241,8 +260,6 @@ fn round_trip_through_write_dir() {
         let b = std::fs::read(again.join(format!("{t}.csv"))).unwrap();
         assert_eq!(a, b, "{t}.csv differs on the second write");
     }
-    std::fs::remove_dir_all(&out).unwrap();
-    std::fs::remove_dir_all(&again).unwrap();
 }
 
 #[test]
