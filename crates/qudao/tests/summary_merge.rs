@@ -27,7 +27,8 @@ fn dataset(rows: &[(u8, u8, u8, u16, i64)]) -> Dataset {
     let mut b = DatasetBuilder::new(master(), Strictness::Strict);
     for (i, &(c, p, ch, day, amount)) in rows.iter().enumerate() {
         let order = format!("O{}", i / 2);
-        let customer = format!("C{c}");
+        // Both lines of an order belong to the customer of its first line.
+        let customer = format!("C{}", rows[i - i % 2].0);
         b.push(
             &TxInput {
                 order: &order,
@@ -136,13 +137,13 @@ proptest! {
 
 #[test]
 fn hand_computed_summary() {
-    // O0: C0 web direct A 1×10.00 cost 5.00 ; C1 shop P1 B 2×20.00 cost 10.00
+    // O0 line 1: C0 web direct A 1×10.00 no cost; O0 line 2: C0 shop P1 B 2×20.00 cost 10.00
     let d = dataset(&[(0, 0, 0, 0, 1000), (1, 1, 1, 40, 2000)]);
     let s = d.summary().expect("summary");
     assert_eq!(s.totals.net_revenue, 3000);
     assert_eq!(s.totals.orders, 1);
     assert_eq!(s.totals.units, 1 + 2);
-    assert_eq!(s.active_customers, 2);
+    assert_eq!(s.active_customers, 1);
     assert_eq!(
         s.totals.cost, None,
         "C0 has no cost (c % 5 == 0), so the total cost is unknown"
