@@ -189,30 +189,23 @@ pub(crate) fn to_pyerr(py: Python<'_>, err: qudao::Error) -> PyErr {
             one(py),
             &[("format", any(py, format)), ("reason", any(py, message))],
         ),
-        qudao::Error::Io { path, source } => {
-            let args = match source.raw_os_error() {
-                // OSError(errno, strerror, filename) fills `errno`, `strerror` and `filename`.
-                Some(errno) => PyTuple::new(
+        qudao::Error::Io { path, source } => match source.raw_os_error() {
+            // OSError(errno, strerror, filename) fills `errno`, `strerror` and `filename`.
+            Some(errno) => {
+                let args = PyTuple::new(
                     py,
                     [
                         any(py, errno),
                         any(py, source.to_string()),
                         any(py, path.as_str()),
                     ],
-                ),
-                None => PyTuple::new(py, [any(py, msg.as_str())]),
+                )
+                .unwrap_or_else(|_| PyTuple::empty(py));
+                raise(py, &ex.io, args, &[("path", any(py, path.as_str()))])
             }
-            .unwrap_or_else(|_| PyTuple::empty(py));
-            raise(
-                py,
-                &ex.io,
-                args,
-                &[
-                    ("path", any(py, path.as_str())),
-                    ("filename", any(py, path.as_str())),
-                ],
-            )
-        }
+            // Without an errno, `filename` would make str() print "[Errno None] None: …".
+            None => raise(py, &ex.io, one(py), &[("path", any(py, path.as_str()))]),
+        },
         qudao::Error::Overflow { what } => {
             raise(py, &ex.overflow, one(py), &[("what", any(py, what))])
         }

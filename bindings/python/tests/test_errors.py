@@ -183,3 +183,31 @@ def test_exception_attributes_default_to_none() -> None:
     assert (e.source, e.line, e.column, e.value) == (None, None, None, None)
     assert qudao.RuleError("x").path is None
     assert pickle.loads(pickle.dumps(e)).args == ("x",)
+
+
+BAD = Path(__file__).resolve().parents[3] / "testdata" / "bad"
+BAD_CASES = sorted(p.name for p in BAD.iterdir() if p.is_dir()) if BAD.is_dir() else []
+
+
+@pytest.mark.parametrize("case", BAD_CASES)
+def test_shared_bad_fixtures(case: str, shared_tiny: Path, tmp_path: Path) -> None:
+    """Each `testdata/bad/<case>` overlays the tiny data set; errors carry file and line."""
+    import shutil
+
+    data_dir = tmp_path / case
+    shutil.copytree(shared_tiny, data_dir)
+    for f in (BAD / case).iterdir():
+        shutil.copy(f, data_dir / f.name)
+    try:
+        qudao.load_csv(data_dir)
+    except qudao.DataError as e:
+        assert e.source is not None and e.source.endswith(".csv")
+        assert e.line is not None and e.line >= 1
+        assert e.source.split("/")[-1] in str(e)
+    try:
+        data = qudao.load_csv(data_dir, lenient=True)
+    except qudao.DataError:
+        pass  # missing columns and empty files stop a lenient load too
+    else:
+        listed = len(data.rejections) + data.rejections_omitted
+        assert listed == sum(sum(m.values()) for m in data.rejection_counts.values())
