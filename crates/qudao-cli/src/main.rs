@@ -174,9 +174,21 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 seed: a.seed,
                 ..SampleConfig::with_lines(a.lines)
             };
-            let data = sample(&config)?;
+            progress(&format!(
+                "generating the sample company ({} lines)",
+                text::count(config.lines as u64)
+            ));
+            let s = generate(&config).map_err(|e| Failure::input(e.to_string()))?;
+            let data = s.dataset;
             progress(&format!("writing {}", a.out.display()));
             write_dir(&data, &a.out).map_err(|e| Failure::other(e.to_string()))?;
+            // What was planted, for tests of detectors over the files (not a data table:
+            // loaders ignore it).
+            let planted = serde_json::to_string_pretty(&s.planted)
+                .map_err(|e| Failure::other(format!("planted.json: {e}")))?;
+            let path = a.out.join("planted.json");
+            std::fs::write(&path, planted + "\n")
+                .map_err(|e| Failure::other(format!("{}: {e}", path.display())))?;
             progress_clear();
             eprintln!(
                 "wrote {} lines, {} customers, {} partners to {}",

@@ -70,6 +70,7 @@ fn generate_then_summary_round_trips() {
         "customers.csv",
         "prices.csv",
         "inventory.csv",
+        "planted.json",
     ] {
         assert!(dir.join(f).is_file(), "{f} written");
     }
