@@ -70,6 +70,42 @@ pub struct TxInput<'a> {
     pub original_order: Option<&'a str>,
 }
 
+/// The id and code of the previous line, per id column.
+#[derive(Debug, Default)]
+struct LastId {
+    text: String,
+    code: Option<u32>,
+}
+
+impl LastId {
+    /// The code of `id`: the cached one if `id` repeats the previous line's, else `lookup`'s
+    /// (an unknown id is not cached, so it is reported on every line).
+    #[inline]
+    fn get(&mut self, id: &str, lookup: impl FnOnce(&str) -> Option<u32>) -> Option<u32> {
+        if let Some(c) = self.code
+            && self.text == id
+        {
+            return Some(c);
+        }
+        let code = lookup(id);
+        if code.is_some() {
+            self.text.clear();
+            self.text.push_str(id);
+        }
+        self.code = code;
+        code
+    }
+}
+
+#[derive(Debug, Default)]
+struct LastIds {
+    customer: LastId,
+    partner: LastId,
+    channel: LastId,
+    product: LastId,
+    territory: LastId,
+}
+
 /// Builds a [`Dataset`] from master data and transaction lines, checking every line.
 ///
 /// ```
@@ -95,6 +131,7 @@ pub struct DatasetBuilder {
     report: RejectionReport,
     orders: crate::intern::Interner,
     last_order: (String, u32),
+    last: LastIds,
     owners: crate::transactions::OrderOwners,
     tx: TxBuilder,
     ops: Operational,
@@ -111,6 +148,7 @@ impl DatasetBuilder {
             report: RejectionReport::default(),
             orders: Default::default(),
             last_order: (String::new(), NONE),
+            last: LastIds::default(),
             owners: Default::default(),
             tx: TxBuilder::default(),
             ops: Operational::default(),
@@ -135,6 +173,8 @@ impl DatasetBuilder {
         if self.tx.is_empty() {
             self.tx = TxBuilder::with_capacity(rows);
             self.owners = crate::transactions::OrderOwners::with_capacity(rows);
+            // Orders are typically a third to a half of the lines; ids around 10 bytes.
+            self.orders.reserve(rows / 2, 10);
         }
     }
 
@@ -221,34 +261,38 @@ impl DatasetBuilder {
                 "empty order id",
             );
         }
+        // Lines of one order repeat most ids: compare with the previous line's before hashing.
+        let master = &mut self.master;
         let customer = if t.customer.is_empty() {
             None
         } else {
-            self.master.customers_mut().code_or_register(t.customer)
+            self.last
+                .customer
+                .get(t.customer, |s| master.customers_mut().code_or_register(s))
         };
         let customer = resolve!(customer, "customer", t.customer, "customer");
         let partner = match t.partner {
             None => NONE,
-            Some(p) => resolve!(self.master.partners.code(p), "partner", p, "partner"),
+            Some(p) => {
+                let code = self.last.partner.get(p, |s| self.master.partners.code(s));
+                resolve!(code, "partner", p, "partner")
+            }
         };
-        let channel = resolve!(
-            self.master.channels.code(t.channel),
-            "channel",
-            t.channel,
-            "channel"
-        );
-        let product = resolve!(
-            self.master.products.code(t.product),
-            "product",
-            t.product,
-            "product"
-        );
-        let territory = resolve!(
-            self.master.territories.code(t.territory),
-            "territory",
-            t.territory,
-            "territory"
-        );
+        let code = self
+            .last
+            .channel
+            .get(t.channel, |s| self.master.channels.code(s));
+        let channel = resolve!(code, "channel", t.channel, "channel");
+        let code = self
+            .last
+            .product
+            .get(t.product, |s| self.master.products.code(s));
+        let product = resolve!(code, "product", t.product, "product");
+        let code = self
+            .last
+            .territory
+            .get(t.territory, |s| self.master.territories.code(s));
+        let territory = resolve!(code, "territory", t.territory, "territory");
         let original_order = match t.original_order {
             None => NONE,
             Some(o) => self.orders.intern(o),

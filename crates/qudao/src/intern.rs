@@ -61,7 +61,8 @@ impl Hasher for FxHasher {
     }
     #[inline]
     fn finish(&self) -> u64 {
-        self.hash
+        // The multiply leaves the low bits weakest; hash tables index by them.
+        self.hash.rotate_left(26)
     }
 }
 
@@ -69,6 +70,9 @@ impl Hasher for FxHasher {
 pub type FxHashMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
 
 /// Maps string ids to dense codes `0..len` and back.
+///
+/// Ids live once, back to back, in one string arena; the hash table holds only codes. So
+/// interning millions of order ids costs no allocation per id.
 ///
 /// ```
 /// let mut ids = qudao::intern::Interner::default();
@@ -78,89 +82,163 @@ pub type FxHashMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
 /// assert_eq!(ids.code("P-002"), Some(1));
 /// assert_eq!(ids.name(1), "P-002");
 /// ```
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Interner {
-    names: Vec<Box<str>>,
-    codes: FxHashMap<Box<str>, u32>,
+    text: String,
+    /// End offset in `text` of each id; id `i` starts where id `i - 1` ends.
+    ends: Vec<usize>,
+    table: hashbrown::HashTable<u32>,
+}
+
+impl std::fmt::Debug for Interner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Interner")
+            .field("len", &self.len())
+            .finish()
+    }
+}
+
+#[inline]
+fn hash_str(s: &str) -> u64 {
+    let mut h = FxHasher::default();
+    h.write(s.as_bytes());
+    h.write_usize(s.len());
+    h.finish()
 }
 
 impl Interner {
     /// An empty interner with room for `n` ids.
     pub fn with_capacity(n: usize) -> Self {
         Interner {
-            names: Vec::with_capacity(n),
-            codes: FxHashMap::with_capacity_and_hasher(n, Default::default()),
+            text: String::with_capacity(n.saturating_mul(8)),
+            ends: Vec::with_capacity(n),
+            table: hashbrown::HashTable::with_capacity(n),
         }
+    }
+
+    /// Make room for `n` more ids of about `bytes_each` bytes.
+    pub fn reserve(&mut self, n: usize, bytes_each: usize) {
+        self.text.reserve(n.saturating_mul(bytes_each));
+        self.ends.reserve(n);
+        let (text, ends) = (&self.text, &self.ends);
+        self.table.reserve(n, |&c| hash_str(name_in(text, ends, c)));
     }
 
     /// The code of `id`, adding it if new.
-    ///
-    /// # Panics
-    /// Never in practice: more than `u32::MAX - 1` distinct ids would be needed.
     #[inline]
     pub fn intern(&mut self, id: &str) -> u32 {
-        if let Some(&c) = self.codes.get(id) {
+        let h = hash_str(id);
+        let (text, ends) = (&self.text, &self.ends);
+        if let Some(&c) = self.table.find(h, |&c| name_in(text, ends, c) == id) {
             return c;
         }
-        self.insert_new(id)
+        self.insert_new(id, h)
     }
 
-    /// Add an id that is known not to be present; returns its code.
-    fn insert_new(&mut self, id: &str) -> u32 {
-        let code = u32::try_from(self.names.len())
+    /// Add an id known not to be present; returns its code.
+    fn insert_new(&mut self, id: &str, h: u64) -> u32 {
+        // Codes stop one short of NONE; beyond 4 billion ids the last code is reused, which no
+        // real data set reaches (the columns would not fit in memory first).
+        let code = u32::try_from(self.ends.len())
             .ok()
             .filter(|&c| c != NONE)
             .unwrap_or(NONE - 1);
-        let boxed: Box<str> = id.into();
-        self.names.push(boxed.clone());
-        self.codes.insert(boxed, code);
+        self.text.push_str(id);
+        self.ends.push(self.text.len());
+        let (text, ends) = (&self.text, &self.ends);
+        self.table
+            .insert_unique(h, code, |&c| hash_str(name_in(text, ends, c)));
         code
     }
 
     /// Add `id` and return its code, or `None` if it is already present (a duplicate).
     pub fn insert_unique(&mut self, id: &str) -> Option<u32> {
-        if self.codes.contains_key(id) {
+        let h = hash_str(id);
+        let (text, ends) = (&self.text, &self.ends);
+        if self
+            .table
+            .find(h, |&c| name_in(text, ends, c) == id)
+            .is_some()
+        {
             return None;
         }
-        Some(self.insert_new(id))
+        Some(self.insert_new(id, h))
     }
 
     /// The code of an existing id.
     #[inline]
     pub fn code(&self, id: &str) -> Option<u32> {
-        self.codes.get(id).copied()
+        self.table
+            .find(hash_str(id), |&c| name_in(&self.text, &self.ends, c) == id)
+            .copied()
     }
 
     /// The id of a code. Panics on a code this interner never gave out; use [`Interner::get`]
     /// for untrusted codes.
     pub fn name(&self, code: u32) -> &str {
-        &self.names[code as usize]
+        name_in(&self.text, &self.ends, code)
     }
 
     /// The id of a code, if it is in range.
     pub fn get(&self, code: u32) -> Option<&str> {
-        self.names.get(code as usize).map(|s| &**s)
+        ((code as usize) < self.ends.len()).then(|| self.name(code))
     }
 
     /// Number of ids.
     pub fn len(&self) -> usize {
-        self.names.len()
+        self.ends.len()
     }
 
     /// Whether there are no ids.
     pub fn is_empty(&self) -> bool {
-        self.names.is_empty()
+        self.ends.is_empty()
     }
 
     /// All ids in code order.
     pub fn names(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
-        self.names.iter().map(|s| &**s)
+        (0..self.ends.len() as u32).map(|c| self.name(c))
     }
 
     /// Approximate heap bytes used.
     pub fn heap_bytes(&self) -> usize {
-        let strings: usize = self.names.iter().map(|s| s.len()).sum();
-        // Each name is stored twice (vector and map key) plus map overhead.
-        2 * strings + self.names.capacity() * 16 + self.codes.capacity() * 24
+        self.text.capacity() + self.ends.capacity() * 8 + self.table.capacity() * 5
+    }
+}
+
+#[inline]
+fn name_in<'a>(text: &'a str, ends: &[usize], code: u32) -> &'a str {
+    let i = code as usize;
+    let start = if i == 0 { 0 } else { ends[i - 1] };
+    &text[start..ends[i]]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn codes_are_dense_and_stable(ids in prop::collection::vec("[a-zA-Z0-9ä-]{0,12}", 0..200)) {
+            let mut it = Interner::default();
+            let mut seen: Vec<String> = Vec::new();
+            for id in &ids {
+                let c = it.intern(id);
+                match seen.iter().position(|s| s == id) {
+                    Some(p) => prop_assert_eq!(c as usize, p),
+                    None => {
+                        prop_assert_eq!(c as usize, seen.len());
+                        seen.push(id.clone());
+                    }
+                }
+            }
+            prop_assert_eq!(it.len(), seen.len());
+            for (i, s) in seen.iter().enumerate() {
+                prop_assert_eq!(it.name(i as u32), s.as_str());
+                prop_assert_eq!(it.code(s), Some(i as u32));
+            }
+            prop_assert_eq!(it.names().collect::<Vec<_>>(), seen.iter().map(String::as_str).collect::<Vec<_>>());
+            prop_assert_eq!(it.get(seen.len() as u32), None);
+        }
     }
 }
