@@ -195,12 +195,6 @@ print(again.summary().by_channel.to_polars().height)
     assert out.stdout.strip() == "2"
 
 
-@pytest.mark.xfail(
-    raises=qudao.InternalError,
-    strict=False,
-    reason="core arrow.rs: an all-null dictionary id column with empty (Utf8View) values "
-    "panics in DictionaryArray::normalized_keys",
-)
 def test_all_null_categorical_partner(local_tiny: Path) -> None:
     data = qudao.load_csv(local_tiny)
     web = data.transactions().to_polars().filter(pl.col("channel").cast(pl.String) == "web")

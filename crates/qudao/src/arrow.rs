@@ -473,6 +473,25 @@ fn compact(c: &TxChunk, drop: &[bool]) -> TxChunk {
     }
 }
 
+/// The keys of a dictionary array as indices (`None` where the key is null or negative).
+/// Arrow's own `normalized_keys` panics on a dictionary with no values (all keys null).
+fn dictionary_keys(keys: &dyn Array) -> Vec<Option<usize>> {
+    use arrow_array::types::{Int8Type, Int16Type, UInt16Type};
+    macro_rules! try_type {
+        ($($t:ty),*) => {
+            $(
+                if let Some(p) = keys.as_primitive_opt::<$t>() {
+                    return p.iter().map(|k| k.and_then(|k| usize::try_from(k).ok())).collect();
+                }
+            )*
+        };
+    }
+    try_type!(
+        Int8Type, Int16Type, Int32Type, Int64Type, UInt8Type, UInt16Type, UInt32Type, UInt64Type
+    );
+    vec![None; keys.len()]
+}
+
 /// Share a primitive array's values without copying.
 fn share<T>(values: arrow_buffer::ScalarBuffer<T>) -> Column<T>
 where
@@ -541,10 +560,10 @@ fn order_column(
                         .map_or(NONE, |s| orders.intern(s))
                 })
                 .collect();
-            let keys = d.normalized_keys();
+            let keys = dictionary_keys(d.keys());
             let mut out = Vec::with_capacity(n);
             for (i, k) in keys.into_iter().enumerate() {
-                let c = if a.is_null(i) { NONE } else { codes[k] };
+                let c = k.and_then(|k| codes.get(k).copied()).unwrap_or(NONE);
                 if c == NONE && required {
                     cx.bad(
                         i,
@@ -714,7 +733,7 @@ fn id_column(
         values_holder = Arc::clone(d.values());
         texts = Texts::of(values_holder.as_ref())
             .ok_or_else(|| cx.type_error(name, a.data_type(), "text ids or UInt32 codes"))?;
-        dict_keys = Some(d.normalized_keys());
+        dict_keys = Some(dictionary_keys(d.keys()));
     } else {
         return Err(cx.type_error(
             name,
@@ -722,13 +741,18 @@ fn id_column(
             "Utf8, LargeUtf8, Utf8View, Dictionary(_, Utf8) or UInt32 codes",
         ));
     }
+    let texts_len = match &texts {
+        Texts::Utf8(s) => s.len(),
+        Texts::Large(s) => s.len(),
+        Texts::View(s) => s.len(),
+    };
     let mut cache: FxHashMap<usize, u32> = FxHashMap::default();
     let mut out = Vec::with_capacity(n);
     let mut bad = Vec::new();
     {
         for i in 0..n {
             let text_index = match &dict_keys {
-                Some(k) => (!a.is_null(i)).then(|| k[i]),
+                Some(k) => k[i].filter(|&j| j < texts_len),
                 None => Some(i),
             };
             let s = text_index

@@ -359,3 +359,25 @@ fn an_order_has_one_customer() {
         "{err}"
     );
 }
+
+#[test]
+fn all_null_dictionary_ids_are_direct_sales() {
+    // What polars gives for a categorical column filtered to nulls: no dictionary values.
+    let keys = arrow_array::Int32Array::from(vec![None, None, None]);
+    let values = Arc::new(StringArray::from(Vec::<&str>::new()));
+    let partner = arrow_array::DictionaryArray::<Int32Type>::try_new(keys, values).expect("dict");
+    let b = batch(vec![3, 1, -1], vec![3000, 500, -1000]);
+    let mut cols: Vec<ArrayRef> = b.columns().to_vec();
+    let mut fields: Vec<arrow_schema::FieldRef> = b.schema().fields().iter().cloned().collect();
+    cols[4] = Arc::new(partner);
+    fields[4] = Arc::new(arrow_schema::Field::new(
+        "partner",
+        cols[4].data_type().clone(),
+        true,
+    ));
+    let b = RecordBatch::try_new(Arc::new(arrow_schema::Schema::new(fields)), cols).expect("batch");
+    let data = dataset_from_batches(master(), &[b], Strictness::Strict).expect("load");
+    let s = data.summary().expect("summary");
+    assert_eq!(s.by_partner.len(), 1);
+    assert_eq!(s.by_partner[0].key, "", "all direct");
+}
