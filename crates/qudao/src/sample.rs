@@ -403,7 +403,10 @@ struct ChannelDef {
     cost_permille: i64,
 }
 
-#[expect(clippy::too_many_arguments, reason = "a table-row constructor; positional keeps the table readable")]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "a table-row constructor; positional keeps the table readable"
+)]
 const fn ch(
     id: &'static str,
     name: &'static str,
@@ -2166,16 +2169,13 @@ impl<'c> Gen<'c> {
                              rng: &mut Rng,
                              partner: u32,
                              channel: u32,
-                             m: usize,
-                             slow: bool| {
+                             m: usize| {
             cp_no += 1;
             let start = month_start(m);
             let dim = i64::from(month_start(m + 1).0 - start.0);
             let opened = Timestamp(i64::from(start.0) * 86_400 + rng.range(0, dim * 86_400 - 1));
             let u = rng.f();
-            let hours = if slow {
-                rng.range(20, 120)
-            } else if u < 0.85 {
+            let hours = if u < 0.85 {
                 rng.range(1, 23)
             } else if u < 0.97 {
                 rng.range(25, 96)
@@ -2233,7 +2233,6 @@ impl<'c> Gen<'c> {
                         self.partner_code[p],
                         self.chan_code[w.partners[p].channel],
                         m,
-                        false,
                     );
                 }
                 let worse = if rising { 0.03 * m as f64 } else { 0.0 };
@@ -2256,7 +2255,7 @@ impl<'c> Gen<'c> {
             for m in 0..months {
                 let x = f64::from(self.chan_month_lines[ci][m]) / 500.0;
                 for _ in 0..(x + rng.f()) as i64 {
-                    complaint(ops, &mut rng, NONE, self.chan_code[ci], m, false);
+                    complaint(ops, &mut rng, NONE, self.chan_code[ci], m);
                 }
                 let worse = if d.kind == K::Telephone { 0.1 } else { 0.0 };
                 for _ in 0..rng.range(8, 14) {
