@@ -91,7 +91,8 @@ fn matching_types_are_shared_not_copied() {
 #[test]
 fn return_larger_than_sale_is_rejected() {
     let b = batch(vec![3, 1, -4], vec![3000, 500, -4000]);
-    let err = dataset_from_batches(master(), &[b.clone()], Strictness::Strict).expect_err("strict");
+    let err = dataset_from_batches(master(), std::slice::from_ref(&b), Strictness::Strict)
+        .expect_err("strict");
     assert!(err.to_string().contains("returns 4 units"), "{err}");
     let data = dataset_from_batches(master(), &[b], Strictness::Lenient).expect("lenient");
     assert_eq!(data.transactions.len(), 2);
@@ -134,7 +135,8 @@ fn bad_rows_are_counted_and_compacted_in_lenient_mode() {
         ("kind", s(&["sale", "sale", "return", "sale"])),
     ])
     .expect("batch");
-    let err = dataset_from_batches(master(), &[b.clone()], Strictness::Strict).expect_err("strict");
+    let err = dataset_from_batches(master(), std::slice::from_ref(&b), Strictness::Strict)
+        .expect_err("strict");
     match err {
         Error::Data { location, .. } => {
             assert_eq!(location.line, 2);

@@ -261,14 +261,3 @@ fn bad_configs_are_errors_not_panics() {
         assert_eq!(s.dataset.transactions.len(), lines);
     }
 }
-
-/// `cargo test --release -p qudao --test sample -- --ignored --nocapture`
-#[test]
-#[ignore = "timing; run in release"]
-fn one_million_lines_quickly() {
-    let t = std::time::Instant::now();
-    let s = generate(&SampleConfig::default()).expect("generates");
-    let el = t.elapsed();
-    eprintln!("1M lines in {el:?}; ops {:?}", s.dataset.ops.counts());
-    assert_eq!(s.dataset.transactions.len(), 1_000_000);
-}
