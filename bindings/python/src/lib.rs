@@ -1,8 +1,8 @@
 //! Python bindings for qudao: the extension module `qudao._native`.
 //!
 //! This crate only translates: it checks and converts arguments, calls the core with the GIL
-//! released ([`run`]), and maps errors ([`errors::to_pyerr`]). Every entry point runs inside
-//! [`entry`], so a panic surfaces as `qudao.InternalError` (an `Exception`), never as pyo3's
+//! released (`run`), and maps errors (`errors::to_pyerr`). Every entry point runs inside
+//! `entry`, so a panic surfaces as `qudao.InternalError` (an `Exception`), never as pyo3's
 //! `PanicException` (a `BaseException` that `except Exception` would not catch).
 //! The typed, documented API is the pure-Python package `qudao` (`python/qudao/`).
 

@@ -7,7 +7,7 @@
 //! ignored; [`LoadOptions::renames`] maps canonical names to other headers. Every problem names
 //! the file, line (the header is line 1), column and value. In [`Strictness::Strict`] mode the
 //! first problem is an error; in [`Strictness::Lenient`] mode the record is counted in the
-//! data set's [`RejectionReport`](crate::reject::RejectionReport) and loading goes on, so
+//! data set's [`RejectionReport`] and loading goes on, so
 //! `rows loaded + rows rejected == rows in the files` always holds.
 //!
 //! The transaction table is read with one reused [`csv::ByteRecord`]: numbers, dates and money
