@@ -87,7 +87,23 @@ pub struct Interner {
     text: String,
     /// End offset in `text` of each id; id `i` starts where id `i - 1` ends.
     ends: Vec<usize>,
-    table: hashbrown::HashTable<u32>,
+    /// Where each id's text is, beside its code: a probe compares against the arena
+    /// directly, without a second random read through `ends` (lookups are memory-bound).
+    table: hashbrown::HashTable<Slot>,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Slot {
+    start: usize,
+    len: u32,
+    code: u32,
+}
+
+impl Slot {
+    #[inline]
+    fn text<'a>(&self, text: &'a str) -> &'a [u8] {
+        &text.as_bytes()[self.start..self.start + self.len as usize]
+    }
 }
 
 impl std::fmt::Debug for Interner {
@@ -100,9 +116,14 @@ impl std::fmt::Debug for Interner {
 
 #[inline]
 fn hash_str(s: &str) -> u64 {
+    hash_bytes(s.as_bytes())
+}
+
+#[inline]
+fn hash_bytes(b: &[u8]) -> u64 {
     let mut h = FxHasher::default();
-    h.write(s.as_bytes());
-    h.write_usize(s.len());
+    h.write(b);
+    h.write_usize(b.len());
     h.finish()
 }
 
@@ -120,17 +141,17 @@ impl Interner {
     pub fn reserve(&mut self, n: usize, bytes_each: usize) {
         self.text.reserve(n.saturating_mul(bytes_each));
         self.ends.reserve(n);
-        let (text, ends) = (&self.text, &self.ends);
-        self.table.reserve(n, |&c| hash_str(name_in(text, ends, c)));
+        let text = &self.text;
+        self.table.reserve(n, |slot| hash_bytes(slot.text(text)));
     }
 
     /// The code of `id`, adding it if new.
     #[inline]
     pub fn intern(&mut self, id: &str) -> u32 {
         let h = hash_str(id);
-        let (text, ends) = (&self.text, &self.ends);
-        if let Some(&c) = self.table.find(h, |&c| name_in(text, ends, c) == id) {
-            return c;
+        let text = &self.text;
+        if let Some(slot) = self.table.find(h, |slot| slot.text(text) == id.as_bytes()) {
+            return slot.code;
         }
         self.insert_new(id, h)
     }
@@ -143,21 +164,27 @@ impl Interner {
             .ok()
             .filter(|&c| c != NONE)
             .unwrap_or(NONE - 1);
+        let start = self.text.len();
         self.text.push_str(id);
         self.ends.push(self.text.len());
-        let (text, ends) = (&self.text, &self.ends);
+        let slot = Slot {
+            start,
+            len: u32::try_from(id.len()).unwrap_or(u32::MAX),
+            code,
+        };
+        let text = &self.text;
         self.table
-            .insert_unique(h, code, |&c| hash_str(name_in(text, ends, c)));
+            .insert_unique(h, slot, |slot| hash_bytes(slot.text(text)));
         code
     }
 
     /// Add `id` and return its code, or `None` if it is already present (a duplicate).
     pub fn insert_unique(&mut self, id: &str) -> Option<u32> {
         let h = hash_str(id);
-        let (text, ends) = (&self.text, &self.ends);
+        let text = &self.text;
         if self
             .table
-            .find(h, |&c| name_in(text, ends, c) == id)
+            .find(h, |slot| slot.text(text) == id.as_bytes())
             .is_some()
         {
             return None;
@@ -168,9 +195,10 @@ impl Interner {
     /// The code of an existing id.
     #[inline]
     pub fn code(&self, id: &str) -> Option<u32> {
+        let text = &self.text;
         self.table
-            .find(hash_str(id), |&c| name_in(&self.text, &self.ends, c) == id)
-            .copied()
+            .find(hash_str(id), |slot| slot.text(text) == id.as_bytes())
+            .map(|slot| slot.code)
     }
 
     /// The id of a code. Panics on a code this interner never gave out; use [`Interner::get`]
@@ -201,7 +229,7 @@ impl Interner {
 
     /// Approximate heap bytes used.
     pub fn heap_bytes(&self) -> usize {
-        self.text.capacity() + self.ends.capacity() * 8 + self.table.capacity() * 5
+        self.text.capacity() + self.ends.capacity() * 8 + self.table.capacity() * 17
     }
 }
 
