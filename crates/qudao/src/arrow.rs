@@ -303,7 +303,7 @@ fn chunk_from_batch(
     for b in &cx.bad {
         known_bad[b.row] = true;
     }
-    let mut dup = TxBuilder::with_capacity(0);
+    let mut dup = TxBuilder::line_checker();
     for i in 0..n {
         if known_bad[i] {
             continue;

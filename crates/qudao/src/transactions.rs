@@ -215,7 +215,7 @@ pub struct RowProblem {
 }
 
 /// Builds a [`TxChunk`] row by row, checking each row and, at the end, returns against sales.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct TxBuilder {
     order: Vec<u32>,
     line: Vec<u32>,
@@ -235,11 +235,33 @@ pub struct TxBuilder {
     /// Source line of every row, for reporting.
     source_lines: Vec<u64>,
     /// Bitmask of lines 1..=64 seen per order code; larger line numbers go to `big_lines`.
-    lines_seen: Vec<u64>,
+    lines_seen: CodeMap<u64>,
     big_lines: FxHashMap<(u32, u32), ()>,
-    /// Order codes below this use the dense bitmask; above it (sparse numeric order ids from
-    /// Arrow), the hash map, so memory stays proportional to the rows.
-    dense_limit: usize,
+}
+
+impl Default for TxBuilder {
+    fn default() -> Self {
+        TxBuilder {
+            order: Vec::new(),
+            line: Vec::new(),
+            date: Vec::new(),
+            customer: Vec::new(),
+            partner: Vec::new(),
+            channel: Vec::new(),
+            product: Vec::new(),
+            territory: Vec::new(),
+            quantity: Vec::new(),
+            unit_price: Vec::new(),
+            amount: Vec::new(),
+            cost: Vec::new(),
+            cost_valid: Bitmap::default(),
+            any_cost_missing: false,
+            original_order: Vec::new(),
+            source_lines: Vec::new(),
+            lines_seen: CodeMap::new(0),
+            big_lines: FxHashMap::default(),
+        }
+    }
 }
 
 impl TxBuilder {
@@ -260,9 +282,13 @@ impl TxBuilder {
             cost: Vec::with_capacity(rows),
             original_order: Vec::with_capacity(rows),
             source_lines: Vec::with_capacity(rows),
-            dense_limit: dense_limit(rows),
             ..Default::default()
         }
+    }
+
+    /// A builder used only for [`TxBuilder::is_duplicate_line`]: no columns are allocated.
+    pub fn line_checker() -> Self {
+        TxBuilder::default()
     }
 
     /// Rows pushed so far.
@@ -358,17 +384,11 @@ impl TxBuilder {
 
     /// Whether `(order, line)` was already pushed; records it otherwise.
     pub fn is_duplicate_line(&mut self, order: u32, line: u32) -> bool {
-        if (1..=64).contains(&line)
-            && (order as usize) < self.dense_limit.max(dense_limit(self.order.len()))
-        {
-            let i = order as usize;
-            if i >= self.lines_seen.len() {
-                self.lines_seen
-                    .resize((i + 1).max(self.lines_seen.len() * 2), 0);
-            }
+        if (1..=64).contains(&line) {
+            let seen = self.lines_seen.slot(order);
             let bit = 1u64 << (line - 1);
-            let dup = self.lines_seen[i] & bit != 0;
-            self.lines_seen[i] |= bit;
+            let dup = *seen & bit != 0;
+            *seen |= bit;
             dup
         } else {
             self.big_lines.insert((order, line), ()).is_some()
@@ -510,36 +530,32 @@ impl TxBuilder {
 /// Remembers the customer of every order, so a line that puts an order under a second
 /// customer is caught (an order is placed by one customer; counting orders per customer
 /// relies on it).
-#[derive(Debug, Default)]
+#[derive(Debug, Clone)]
 pub struct OrderOwners {
-    dense: Vec<u32>,
-    sparse: FxHashMap<u32, u32>,
-    limit: usize,
+    owner: CodeMap<u32>,
+}
+
+impl Default for OrderOwners {
+    fn default() -> Self {
+        OrderOwners {
+            owner: CodeMap::new(NONE),
+        }
+    }
 }
 
 impl OrderOwners {
     /// Owners for about `rows` lines.
     pub fn with_capacity(rows: usize) -> Self {
-        OrderOwners {
-            dense: Vec::new(),
-            sparse: FxHashMap::default(),
-            limit: dense_limit(rows),
-        }
+        let mut o = OrderOwners::default();
+        o.owner.grow(dense_limit(rows) / 2);
+        o
     }
 
     /// Record that `order` belongs to `customer`; returns the other customer if the order
     /// already belongs to someone else.
     #[inline]
     pub fn claim(&mut self, order: u32, customer: u32) -> Option<u32> {
-        let i = order as usize;
-        let slot = if i < self.limit.max(self.dense.len()) {
-            if i >= self.dense.len() {
-                self.dense.resize((i + 1).max(self.dense.len() * 2), NONE);
-            }
-            &mut self.dense[i]
-        } else {
-            self.sparse.entry(order).or_insert(NONE)
-        };
+        let slot = self.owner.slot(order);
         if *slot == NONE {
             *slot = customer;
             None
@@ -547,6 +563,57 @@ impl OrderOwners {
             Some(*slot)
         } else {
             None
+        }
+    }
+}
+
+/// A map from order codes to small values: a dense array for codes near those already seen
+/// (interned codes are `0..n`), a hash map for the rest (sparse numeric order ids from Arrow),
+/// so memory stays proportional to the rows. When the dense array grows, entries the hash
+/// map held below its new end move into it, so every code has exactly one home.
+#[derive(Debug, Clone)]
+struct CodeMap<T: Copy> {
+    dense: Vec<T>,
+    sparse: FxHashMap<u32, T>,
+    empty: T,
+}
+
+/// Codes below this always use the dense array.
+const MIN_DENSE: usize = 1 << 16;
+
+impl<T: Copy> CodeMap<T> {
+    fn new(empty: T) -> Self {
+        CodeMap {
+            dense: Vec::new(),
+            sparse: FxHashMap::default(),
+            empty,
+        }
+    }
+
+    #[inline]
+    fn slot(&mut self, code: u32) -> &mut T {
+        let i = code as usize;
+        if i >= self.dense.len() && i < MIN_DENSE.max(self.dense.len().saturating_mul(2)) {
+            self.grow((i + 1).max(self.dense.len().saturating_mul(2)).max(1024));
+        }
+        if i < self.dense.len() {
+            &mut self.dense[i]
+        } else {
+            self.sparse.entry(code).or_insert(self.empty)
+        }
+    }
+
+    fn grow(&mut self, len: usize) {
+        self.dense.resize(len, self.empty);
+        if !self.sparse.is_empty() {
+            let dense = &mut self.dense;
+            self.sparse.retain(|&k, v| {
+                let moved = (k as usize) < dense.len();
+                if moved {
+                    dense[k as usize] = *v;
+                }
+                !moved
+            });
         }
     }
 }
@@ -618,4 +685,47 @@ pub(crate) fn excessive_returns(
     }
     bad.sort_unstable_by_key(|b| b.0);
     bad
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_code_seen_sparse_is_still_known_after_the_dense_array_grows_past_it() {
+        let mut owners = OrderOwners::default();
+        let far = 200_000u32;
+        assert_eq!(
+            owners.claim(far, 7),
+            None,
+            "far beyond the dense array: sparse"
+        );
+        for code in 0..far {
+            assert_eq!(owners.claim(code, 1), None);
+        }
+        assert_eq!(
+            owners.claim(far, 8),
+            Some(7),
+            "moved into the dense array, not forgotten"
+        );
+        assert_eq!(owners.claim(far, 7), None);
+
+        let mut lines = TxBuilder::line_checker();
+        assert!(!lines.is_duplicate_line(far, 3));
+        for code in 0..far {
+            assert!(!lines.is_duplicate_line(code, 1));
+        }
+        assert!(lines.is_duplicate_line(far, 3));
+        assert!(!lines.is_duplicate_line(far, 4));
+        assert!(!lines.is_duplicate_line(far, 65));
+        assert!(lines.is_duplicate_line(far, 65));
+    }
+
+    #[test]
+    fn huge_numeric_order_ids_do_not_allocate_a_huge_array() {
+        let mut owners = OrderOwners::default();
+        assert_eq!(owners.claim(u32::MAX - 1, 1), None);
+        assert_eq!(owners.claim(u32::MAX - 1, 2), Some(1));
+        assert!(owners.owner.dense.len() < 1 << 20);
+    }
 }
