@@ -16,6 +16,7 @@ pub mod model;
 pub mod money;
 pub mod ops;
 pub mod reject;
+pub mod rfm;
 pub mod sample;
 pub mod summary;
 pub mod transactions;
