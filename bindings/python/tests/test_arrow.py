@@ -7,12 +7,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import polars as pl
+import pyarrow as pa
 import pytest
 
 import qudao
-
-pl = pytest.importorskip("polars")
-pa = pytest.importorskip("pyarrow")
 
 MONEY = ("unit_price", "amount", "cost")
 
@@ -57,7 +56,6 @@ def test_to_polars_shapes_and_dtypes(local_tiny: Path) -> None:
 
 
 def test_to_pandas_via_pyarrow(local_tiny: Path) -> None:
-    pytest.importorskip("pandas")
     s = qudao.load_csv(local_tiny).summary()
     df = s.by_partner.to_pandas()
     assert list(df.columns) == s.by_partner.column_names

@@ -5,11 +5,10 @@ from __future__ import annotations
 import pickle
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 import qudao
-
-pl = pytest.importorskip("polars")
 
 CLASSES = {
     qudao.DataError: ValueError,

@@ -7,7 +7,6 @@ import doctest
 import inspect
 from pathlib import Path
 
-import pytest
 
 import qudao
 from qudao import _native
@@ -94,7 +93,6 @@ def test_docstring_examples_run() -> None:
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 
-@pytest.mark.skipif(not README.is_file(), reason="no README")
 def test_readme_examples_run() -> None:
     result = doctest.testfile(str(README), module_relative=False, optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0
