@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod abc;
 #[cfg(feature = "arrow")]
 pub mod arrow;
 pub mod clv;
