@@ -129,7 +129,8 @@ impl SummaryState {
     /// Add one chunk's lines.
     pub fn update(&mut self, c: &TxChunk) {
         let direct = self.by_partner.len() - 1;
-        let mut month_cache: Option<(i32, i32, i32)> = None; // (date, month, ..)
+        // Consecutive lines mostly share a day: remember the last day's month.
+        let mut month_cache: Option<(i32, i32)> = None;
         for i in 0..c.len() {
             self.total.add(c, i);
             self.by_channel[c.channel[i] as usize].add(c, i);
@@ -138,10 +139,10 @@ impl SummaryState {
             self.by_partner[p].add(c, i);
             let d = c.date[i];
             let m = match month_cache {
-                Some((cd, m, _)) if cd == d => m,
+                Some((cd, m)) if cd == d => m,
                 _ => {
                     let m = Date(d).month_index();
-                    month_cache = Some((d, m, 0));
+                    month_cache = Some((d, m));
                     m
                 }
             };
