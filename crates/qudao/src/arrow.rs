@@ -32,9 +32,7 @@ use crate::intern::{FxHashMap, NONE};
 use crate::master::MasterData;
 use crate::reject::{RejectReason, Rejection, Strictness};
 use crate::summary::{Summary, SummaryRow};
-use crate::transactions::{
-    ReturnCheckColumns, TxBuilder, TxChunk, TxKind, TxRow, excessive_returns,
-};
+use crate::transactions::{TxBuilder, TxChunk, TxKind, TxRow};
 
 /// Column names of an Arrow transaction table (the same as the CSV's, see
 /// `docs/data-format.md`).
@@ -375,39 +373,13 @@ fn chunk_from_batch(
         original_order,
     };
     reject_rows(builder, &mut cx.bad, source)?;
-    if known_bad.iter().any(|&b| b) {
-        chunk = compact(&chunk, &known_bad);
+    // Batch row of each kept row, so later rejections name the row as the host numbers it.
+    let kept: Vec<usize> = (0..n).filter(|&i| !known_bad[i]).collect();
+    if kept.len() < n {
+        chunk = chunk.without_rows(&known_bad);
     }
-    let returns = excessive_returns(
-        &ReturnCheckColumns {
-            order: &chunk.order,
-            date: &chunk.date,
-            customer: &chunk.customer,
-            product: &chunk.product,
-            quantity: &chunk.quantity,
-            original_order: &chunk.original_order,
-        },
-        |i| i as u64,
-    );
-    if !returns.is_empty() {
-        let mut drop = vec![false; chunk.len()];
-        let mut bad = Vec::new();
-        for (i, sold, returned) in returns {
-            drop[i] = true;
-            bad.push(Bad {
-                row: i,
-                column: "quantity",
-                value: Some(chunk.quantity[i].to_string()),
-                reason: RejectReason::ReturnExceedsSale,
-                message: format!(
-                    "returns {returned} units of the product in all, but only {sold} were sold"
-                ),
-            });
-        }
-        reject_rows(builder, &mut bad, source)?;
-        chunk = compact(&chunk, &drop);
-    }
-    Ok(chunk)
+    let (orders, mode, report) = builder.orders_mode_report();
+    chunk.reject_excessive_returns(source, orders, |i| kept[i] as u64 + 1, mode, report)
 }
 
 fn reject_rows(builder: &mut DatasetBuilder, bad: &mut [Bad], source: &str) -> Result<()> {
@@ -430,47 +402,6 @@ fn reject_rows(builder: &mut DatasetBuilder, bad: &mut [Bad], source: &str) -> R
         }
     }
     Ok(())
-}
-
-fn compact(c: &TxChunk, drop: &[bool]) -> TxChunk {
-    fn keep<T: Copy>(col: &Column<T>, drop: &[bool]) -> Column<T> {
-        Column::Owned(
-            col.iter()
-                .zip(drop)
-                .filter(|(_, d)| !**d)
-                .map(|(v, _)| *v)
-                .collect(),
-        )
-    }
-    let cost_valid = c.cost_valid.as_ref().map(|v| {
-        let mut b = Bitmap::default();
-        for (i, &d) in drop.iter().enumerate() {
-            if !d {
-                b.push(v.get(i));
-            }
-        }
-        b
-    });
-    TxChunk {
-        order: keep(&c.order, drop),
-        line: keep(&c.line, drop),
-        date: keep(&c.date, drop),
-        customer: keep(&c.customer, drop),
-        partner: keep(&c.partner, drop),
-        channel: keep(&c.channel, drop),
-        product: keep(&c.product, drop),
-        territory: keep(&c.territory, drop),
-        quantity: keep(&c.quantity, drop),
-        unit_price: keep(&c.unit_price, drop),
-        amount: keep(&c.amount, drop),
-        cost: if c.cost.is_empty() {
-            Column::default()
-        } else {
-            keep(&c.cost, drop)
-        },
-        cost_valid,
-        original_order: keep(&c.original_order, drop),
-    }
 }
 
 /// The keys of a dictionary array as indices (`None` where the key is null or negative).

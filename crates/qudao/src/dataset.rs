@@ -397,6 +397,14 @@ impl DatasetBuilder {
         &mut self.orders
     }
 
+    /// The order ids, the mode and the report, borrowed together for a chunk's return check.
+    #[cfg(feature = "arrow")]
+    pub(crate) fn orders_mode_report(
+        &mut self,
+    ) -> (&crate::intern::Interner, Strictness, &mut RejectionReport) {
+        (&self.orders, self.mode, &mut self.report)
+    }
+
     /// The order → customer check shared by every loader.
     #[cfg(feature = "arrow")]
     pub(crate) fn owners_mut(&mut self) -> &mut crate::transactions::OrderOwners {

@@ -124,6 +124,105 @@ impl TxChunk {
     }
 }
 
+impl TxChunk {
+    /// A copy without the rows marked in `drop` (the columns become owned).
+    pub fn without_rows(&self, drop: &[bool]) -> TxChunk {
+        fn keep<T: Copy>(col: &Column<T>, drop: &[bool]) -> Column<T> {
+            Column::Owned(
+                col.iter()
+                    .zip(drop)
+                    .filter(|(_, d)| !**d)
+                    .map(|(v, _)| *v)
+                    .collect(),
+            )
+        }
+        let cost_valid = self.cost_valid.as_ref().map(|v| {
+            let mut b = Bitmap::default();
+            for (i, &d) in drop.iter().enumerate() {
+                if !d {
+                    b.push(v.get(i));
+                }
+            }
+            b
+        });
+        TxChunk {
+            order: keep(&self.order, drop),
+            line: keep(&self.line, drop),
+            date: keep(&self.date, drop),
+            customer: keep(&self.customer, drop),
+            partner: keep(&self.partner, drop),
+            channel: keep(&self.channel, drop),
+            product: keep(&self.product, drop),
+            territory: keep(&self.territory, drop),
+            quantity: keep(&self.quantity, drop),
+            unit_price: keep(&self.unit_price, drop),
+            amount: keep(&self.amount, drop),
+            cost: if self.cost.is_empty() {
+                Column::default()
+            } else {
+                keep(&self.cost, drop)
+            },
+            cost_valid,
+            original_order: keep(&self.original_order, drop),
+        }
+    }
+
+    /// Reject the returns that take a product past what was sold (see
+    /// [`excessive_returns`]) and return the chunk without them. `source_line(i)` is the
+    /// line (or row) of row `i` in the input, for the report and for ordering the returns.
+    pub(crate) fn reject_excessive_returns(
+        self,
+        source: &str,
+        orders: &Interner,
+        source_line: impl Fn(usize) -> u64,
+        mode: Strictness,
+        report: &mut RejectionReport,
+    ) -> crate::Result<TxChunk> {
+        let bad = excessive_returns(
+            &ReturnCheckColumns {
+                order: &self.order,
+                date: &self.date,
+                customer: &self.customer,
+                product: &self.product,
+                quantity: &self.quantity,
+                original_order: &self.original_order,
+            },
+            &source_line,
+        );
+        if bad.is_empty() {
+            return Ok(self);
+        }
+        let mut sink = Sink { mode, report };
+        let mut drop = vec![false; self.len()];
+        for (i, sold, returned) in bad {
+            let original = self.original_order[i];
+            let order = if original != NONE {
+                let id = orders
+                    .get(original)
+                    .map_or_else(|| original.to_string(), str::to_owned);
+                format!("order {id:?}")
+            } else {
+                "the customer's purchases".to_owned()
+            };
+            sink.reject(Rejection {
+                table: "transactions".into(),
+                location: Location {
+                    source: source.to_owned(),
+                    line: source_line(i),
+                    column: Some("quantity".into()),
+                    value: Some(self.quantity[i].to_string()),
+                },
+                reason: RejectReason::ReturnExceedsSale,
+                message: format!(
+                    "returns {returned} units of the product in all, but {order} bought only {sold}"
+                ),
+            })?;
+            drop[i] = true;
+        }
+        Ok(self.without_rows(&drop))
+    }
+}
+
 /// The transaction table: chunks plus the order-id interner.
 #[derive(Debug, Clone, Default)]
 pub struct Transactions {
@@ -423,46 +522,14 @@ impl TxBuilder {
     /// Returns are checked in (date, source line) order, so the return that first exceeds the
     /// sale is the one rejected, whatever order the file had.
     pub fn finish(
-        mut self,
+        self,
         source: &str,
         orders: &Interner,
         mode: Strictness,
         report: &mut RejectionReport,
     ) -> crate::Result<TxChunk> {
-        let bad_rows = self.excessive_returns();
-        if !bad_rows.is_empty() {
-            let mut sink = Sink { mode, report };
-            let mut drop = vec![false; self.order.len()];
-            for (i, sold, returned) in bad_rows {
-                let order = if self.original_order[i] != NONE {
-                    format!(
-                        "order {:?}",
-                        orders
-                            .get(self.original_order[i])
-                            .map_or_else(|| self.original_order[i].to_string(), str::to_owned)
-                    )
-                } else {
-                    "the customer's purchases".to_owned()
-                };
-                sink.reject(Rejection {
-                    table: "transactions".into(),
-                    location: Location {
-                        source: source.to_owned(),
-                        line: self.source_lines[i],
-                        column: Some("quantity".into()),
-                        value: Some(self.quantity[i].to_string()),
-                    },
-                    reason: RejectReason::ReturnExceedsSale,
-                    message: format!(
-                        "returns {returned} units of the product in all, but {order} bought only {sold}"
-                    ),
-                })?;
-                drop[i] = true;
-            }
-            self.compact(&drop);
-        }
         let cost_valid = self.any_cost_missing.then_some(self.cost_valid);
-        Ok(TxChunk {
+        let chunk = TxChunk {
             order: self.order.into(),
             line: self.line.into(),
             date: self.date.into(),
@@ -477,53 +544,9 @@ impl TxBuilder {
             cost: self.cost.into(),
             cost_valid,
             original_order: self.original_order.into(),
-        })
-    }
-
-    fn excessive_returns(&self) -> Vec<(usize, i64, i64)> {
-        excessive_returns(
-            &ReturnCheckColumns {
-                order: &self.order,
-                date: &self.date,
-                customer: &self.customer,
-                product: &self.product,
-                quantity: &self.quantity,
-                original_order: &self.original_order,
-            },
-            |i| self.source_lines[i],
-        )
-    }
-
-    fn compact(&mut self, drop: &[bool]) {
-        fn keep<T: Copy>(v: &mut Vec<T>, drop: &[bool]) {
-            let mut i = 0;
-            v.retain(|_| {
-                let k = !drop[i];
-                i += 1;
-                k
-            });
-        }
-        keep(&mut self.order, drop);
-        keep(&mut self.line, drop);
-        keep(&mut self.date, drop);
-        keep(&mut self.customer, drop);
-        keep(&mut self.partner, drop);
-        keep(&mut self.channel, drop);
-        keep(&mut self.product, drop);
-        keep(&mut self.territory, drop);
-        keep(&mut self.quantity, drop);
-        keep(&mut self.unit_price, drop);
-        keep(&mut self.amount, drop);
-        keep(&mut self.cost, drop);
-        keep(&mut self.original_order, drop);
-        keep(&mut self.source_lines, drop);
-        let mut valid = Bitmap::default();
-        for (i, &d) in drop.iter().enumerate() {
-            if !d {
-                valid.push(self.cost_valid.get(i));
-            }
-        }
-        self.cost_valid = valid;
+        };
+        let lines = self.source_lines;
+        chunk.reject_excessive_returns(source, orders, |i| lines[i], mode, report)
     }
 }
 
@@ -639,7 +662,7 @@ pub(crate) struct ReturnCheckColumns<'a> {
 /// reported, whatever the input order.
 pub(crate) fn excessive_returns(
     c: &ReturnCheckColumns<'_>,
-    source_line: impl Fn(usize) -> u64,
+    source_line: &dyn Fn(usize) -> u64,
 ) -> Vec<(usize, i64, i64)> {
     let mut returns: Vec<usize> = (0..c.quantity.len())
         .filter(|&i| c.quantity[i] < 0)

@@ -383,3 +383,54 @@ fn all_null_dictionary_ids_are_direct_sales() {
     assert_eq!(s.by_partner.len(), 1);
     assert_eq!(s.by_partner[0].key, "", "all direct");
 }
+
+#[test]
+fn an_excessive_return_is_reported_at_its_own_row_after_other_rows_were_rejected() {
+    let b = RecordBatch::try_from_iter([
+        ("order", s(&["O1", "O2", "O3", "R1"])),
+        (
+            "line",
+            Arc::new(UInt32Array::from(vec![1, 1, 1, 1])) as ArrayRef,
+        ),
+        (
+            "date",
+            Arc::new(Date32Array::from(vec![20_000, 20_001, 20_002, 20_003])) as ArrayRef,
+        ),
+        ("customer", s(&["C1", "C2", "C3", "C1"])),
+        ("channel", s(&["web", "nope", "web", "web"])),
+        ("product", s(&["TEA", "CUP", "TEA", "TEA"])),
+        ("territory", s(&["CN", "CN", "CN", "CN"])),
+        (
+            "quantity",
+            Arc::new(Int64Array::from(vec![1, 1, 1, -5])) as ArrayRef,
+        ),
+        (
+            "unit_price",
+            Arc::new(Int64Array::from(vec![1000, 500, 1000, 1000])) as ArrayRef,
+        ),
+        (
+            "amount",
+            Arc::new(Int64Array::from(vec![1000, 500, 1000, -5000])) as ArrayRef,
+        ),
+        (
+            "original_order",
+            Arc::new(StringArray::from(vec![None, None, None, Some("O1")])) as ArrayRef,
+        ),
+    ])
+    .expect("batch");
+    let data = dataset_from_batches(master(), &[b], Strictness::Lenient).expect("lenient");
+    let lines: Vec<_> = data
+        .rejections
+        .rejections
+        .iter()
+        .map(|r| (r.location.line, r.reason))
+        .collect();
+    assert_eq!(
+        lines,
+        vec![
+            (2, RejectReason::UnknownReference),
+            (4, RejectReason::ReturnExceedsSale)
+        ]
+    );
+    assert_eq!(data.transactions.len(), 2);
+}
