@@ -99,6 +99,7 @@ impl LastId {
 
 #[derive(Debug, Default)]
 struct LastIds {
+    order: LastId,
     customer: LastId,
     partner: LastId,
     channel: LastId,
@@ -130,7 +131,6 @@ pub struct DatasetBuilder {
     mode: Strictness,
     report: RejectionReport,
     orders: crate::intern::Interner,
-    last_order: (String, u32),
     last: LastIds,
     owners: crate::transactions::OrderOwners,
     tx: TxBuilder,
@@ -147,7 +147,6 @@ impl DatasetBuilder {
             mode,
             report: RejectionReport::default(),
             orders: Default::default(),
-            last_order: (String::new(), NONE),
             last: LastIds::default(),
             owners: Default::default(),
             tx: TxBuilder::default(),
@@ -297,15 +296,12 @@ impl DatasetBuilder {
             None => NONE,
             Some(o) => self.orders.intern(o),
         };
-        let order = if self.last_order.1 != NONE && self.last_order.0 == t.order {
-            self.last_order.1
-        } else {
-            let c = self.orders.intern(t.order);
-            self.last_order.0.clear();
-            self.last_order.0.push_str(t.order);
-            self.last_order.1 = c;
-            c
-        };
+        let orders = &mut self.orders;
+        let order = self
+            .last
+            .order
+            .get(t.order, |s| Some(orders.intern(s)))
+            .unwrap_or(NONE);
         let row = TxRow {
             order,
             line: t.line,
