@@ -9,6 +9,7 @@ pub mod clv;
 pub mod column;
 pub mod dataset;
 pub mod date;
+pub mod document;
 pub mod error;
 pub mod ingest;
 pub mod intern;
