@@ -393,6 +393,8 @@ pub struct Customers {
     tiers: Interner,
     /// Whether customers not in the table are registered when transactions name them.
     open: bool,
+    /// Customer codes sorted by id, built on first use.
+    id_order: std::sync::OnceLock<Vec<u32>>,
 }
 
 impl Customers {
@@ -443,6 +445,25 @@ impl Customers {
         &self.ids
     }
 
+    /// Customer codes in ascending id order (byte-wise), built once and kept: results that
+    /// list customers use it so their order does not depend on the input's row order.
+    pub fn id_order(&self) -> &[u32] {
+        self.id_order.get_or_init(|| {
+            let mut v: Vec<u32> = (0..self.len() as u32).collect();
+            v.sort_unstable_by(|&a, &b| self.id(a).cmp(self.id(b)));
+            v
+        })
+    }
+
+    /// Each customer's position in [`Customers::id_order`], by code.
+    pub fn id_rank(&self) -> Vec<u32> {
+        let mut rank = vec![0u32; self.len()];
+        for (r, &c) in self.id_order().iter().enumerate() {
+            rank[c as usize] = r as u32;
+        }
+        rank
+    }
+
     /// Whether unknown customers are registered on first sight (no customer table given).
     pub fn is_open(&self) -> bool {
         self.open
@@ -457,6 +478,7 @@ impl Customers {
             return None;
         }
         let c = self.ids.intern(id);
+        self.id_order = std::sync::OnceLock::new();
         self.acquisition_channel.push(NONE);
         self.territory.push(NONE);
         self.first_seen.push(None);
@@ -892,6 +914,7 @@ impl MasterData {
             member_tier: Vec::with_capacity(n),
             tiers: Interner::default(),
             open,
+            id_order: std::sync::OnceLock::new(),
         };
         let mut kept_customers = Vec::with_capacity(n);
         for (i, c) in customer_records.into_iter().enumerate() {
