@@ -15,6 +15,7 @@ pub mod error;
 pub mod ingest;
 pub mod intern;
 pub mod master;
+pub mod membership;
 pub mod model;
 pub mod money;
 pub mod ops;
