@@ -1,4 +1,5 @@
-//! RFM scoring (toward issue 3): turn one dimension's values into scores `1..=k`.
+//! RFM: turn each dimension's values into scores `1..=k`, then place customers in the
+//! segments of a [`crate::segment::SegmentScheme`] ([`analyze`]).
 //!
 //! Three rules, because peers disagree and users get confused:
 //!
@@ -16,12 +17,13 @@
 //!
 //! In every rule a better value never gets a lower score. Recency is "lower is better".
 
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
 /// How scores are assigned.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case", tag = "rule")]
 pub enum ScoreRule {
     /// Equal-count bins over the ranking (ties by customer id).
@@ -209,15 +211,267 @@ pub fn score(values: &[i64], tie_key: &[u32], rule: &ScoreRule, better: Better) 
     })
 }
 
+/// The scoring rules of the three dimensions. Each must give as many scores as the segment
+/// scheme expects.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RfmRules {
+    /// Recency (days since the last purchase; lower is better).
+    pub recency: ScoreRule,
+    /// Frequency (by the summary's frequency rule).
+    pub frequency: ScoreRule,
+    /// Monetary value (net of returns).
+    pub monetary: ScoreRule,
+}
+
+impl Default for RfmRules {
+    /// Quintiles by ordinal rank on all three dimensions.
+    fn default() -> Self {
+        let q = ScoreRule::OrdinalRank { bins: 5 };
+        RfmRules {
+            recency: q.clone(),
+            frequency: q.clone(),
+            monetary: q,
+        }
+    }
+}
+
+/// How one dimension was scored: the rule's bins and breaks (the scores themselves are in
+/// the table's columns).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DimensionScoring {
+    /// The rule used.
+    pub rule: ScoreRule,
+    /// Per score, the customers and the value range it covers.
+    pub bins: Vec<Bin>,
+    /// Break values (value-break and fixed rules), worst to best.
+    pub breaks: Vec<i64>,
+    /// Scores nobody got because tied values collapsed bins.
+    pub collapsed: Vec<u8>,
+}
+
+/// One segment's line of the segment summary.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SegmentSummaryRow {
+    /// Segment id.
+    pub id: String,
+    /// Its labels.
+    pub label: crate::document::Label,
+    /// Its care strategy.
+    pub strategy: crate::document::Label,
+    /// Customers in it.
+    pub customers: u64,
+    /// Their distinct sale orders.
+    pub orders: u64,
+    /// Their net revenue, minor units.
+    pub revenue: i128,
+    /// Share of the total net revenue, rounded half-even to 6 decimals (`None` when the total
+    /// is not positive).
+    pub revenue_share: Option<Decimal>,
+    /// Revenue per order, minor units rounded half-even (`None` without orders).
+    pub average_order_value: Option<i128>,
+}
+
+/// RFM scores and segments, one row per row of the [`CustomerSummary`] they came from (same
+/// order: customer id ascending).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rfm {
+    /// The segment scheme's id.
+    pub scheme: String,
+    /// Recency score per row.
+    pub r: Vec<u8>,
+    /// Frequency score per row.
+    pub f: Vec<u8>,
+    /// Monetary score per row.
+    pub m: Vec<u8>,
+    /// Segment index per row (into `segments`).
+    pub segment: Vec<u16>,
+    /// How recency was scored.
+    pub recency: DimensionScoring,
+    /// How frequency was scored.
+    pub frequency: DimensionScoring,
+    /// How monetary value was scored.
+    pub monetary: DimensionScoring,
+    /// The segment summary, in the scheme's segment order.
+    pub segments: Vec<SegmentSummaryRow>,
+}
+
+/// Score every customer of `summary` on R, F and M by `rules` and place them in `scheme`'s
+/// segments. Ties in a dimension break by customer id ascending (the summary's row order).
+///
+/// ```
+/// use qudao::customer::{CustomerOptions, CustomerSummary, Frequency};
+/// use qudao::rfm::{analyze, RfmRules};
+/// use qudao::segment::SegmentScheme;
+/// let sample = qudao::sample::generate(&qudao::sample::SampleConfig::with_lines(5_000)).unwrap();
+/// let as_of = qudao::Date::from_ymd(2025, 12, 31).unwrap();
+/// let summary = CustomerSummary::compute(&sample.dataset, CustomerOptions::new(as_of, Frequency::DistinctOrders)).unwrap();
+/// let rfm = analyze(&summary, &RfmRules::default(), &SegmentScheme::eleven_segment()).unwrap();
+/// let total: u64 = rfm.segments.iter().map(|s| s.customers).sum();
+/// assert_eq!(total as usize, summary.len());
+/// ```
+pub fn analyze(
+    summary: &crate::customer::CustomerSummary,
+    rules: &RfmRules,
+    scheme: &crate::segment::SegmentScheme,
+) -> Result<Rfm> {
+    let map = scheme.compile()?;
+    let k = usize::from(map.scores());
+    for (name, rule) in [
+        ("recency", &rules.recency),
+        ("frequency", &rules.frequency),
+        ("monetary", &rules.monetary),
+    ] {
+        if rule.bins() != k {
+            return Err(Error::invalid_argument(
+                name,
+                format!(
+                    "the rule gives {} scores but scheme `{}` uses {k}",
+                    rule.bins(),
+                    scheme.id
+                ),
+            ));
+        }
+    }
+    let n = summary.len();
+    let rows: Vec<u32> = (0..n as u32).collect();
+    let recency: Vec<i64> = (0..n).map(|r| i64::from(summary.recency_days(r))).collect();
+    let frequency: Vec<i64> = (0..n).map(|r| i64::from(summary.frequency(r))).collect();
+    let (rs, fs, ms) = std::thread::scope(|s| {
+        let r = s.spawn(|| score(&recency, &rows, &rules.recency, Better::Lower));
+        let f = s.spawn(|| score(&frequency, &rows, &rules.frequency, Better::Higher));
+        let m = score(&summary.monetary, &rows, &rules.monetary, Better::Higher);
+        let join = |h: std::thread::ScopedJoinHandle<'_, Result<Scoring>>| {
+            h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))
+        };
+        (join(r), join(f), m)
+    });
+    let (rs, fs, ms) = (rs?, fs?, ms?);
+    let segment = map.assign_columns(&rs.scores, &fs.scores, &ms.scores)?;
+    let mut customers = vec![0u64; scheme.segments.len()];
+    let mut orders = vec![0u64; scheme.segments.len()];
+    let mut revenue = vec![0i128; scheme.segments.len()];
+    for (r, &s) in segment.iter().enumerate() {
+        let s = usize::from(s);
+        customers[s] += 1;
+        orders[s] += u64::from(summary.orders[r]);
+        revenue[s] += i128::from(summary.monetary[r]);
+    }
+    let total: i128 = revenue.iter().sum();
+    let segments = scheme
+        .segments
+        .iter()
+        .enumerate()
+        .map(|(i, seg)| SegmentSummaryRow {
+            id: seg.id.clone(),
+            label: seg.label.clone(),
+            strategy: seg.strategy.clone(),
+            customers: customers[i],
+            orders: orders[i],
+            revenue: revenue[i],
+            revenue_share: share(revenue[i], total),
+            average_order_value: (orders[i] > 0)
+                .then(|| div_half_even(revenue[i], i128::from(orders[i]))),
+        })
+        .collect();
+    let dim = |rule: &ScoreRule, s: Scoring| DimensionScoring {
+        rule: rule.clone(),
+        bins: s.bins,
+        breaks: s.breaks,
+        collapsed: s.collapsed,
+    };
+    Ok(Rfm {
+        scheme: scheme.id.clone(),
+        r: rs.scores.clone(),
+        f: fs.scores.clone(),
+        m: ms.scores.clone(),
+        segment,
+        recency: dim(&rules.recency, rs),
+        frequency: dim(&rules.frequency, fs),
+        monetary: dim(&rules.monetary, ms),
+        segments,
+    })
+}
+
+/// `part / total` rounded half-even to 6 decimals; `None` unless `total > 0`.
+pub(crate) fn share(part: i128, total: i128) -> Option<Decimal> {
+    if total <= 0 {
+        return None;
+    }
+    // Exact: scale by 10^6 in integers, then round half-even.
+    let scaled = part.checked_mul(1_000_000)?;
+    let q = div_half_even(scaled, total);
+    Decimal::try_from_i128_with_scale(q, 6).ok()
+}
+
+/// `a / b` rounded half to even (b > 0).
+pub(crate) fn div_half_even(a: i128, b: i128) -> i128 {
+    let q = a.div_euclid(b);
+    let r = a.rem_euclid(b);
+    match (2 * r).cmp(&b) {
+        std::cmp::Ordering::Less => q,
+        std::cmp::Ordering::Greater => q + 1,
+        std::cmp::Ordering::Equal => q + (q & 1),
+    }
+}
+
 /// Customer indices from worst to best; ties by `tie_key` ascending.
+///
+/// When the values span less than 2³² and the tie keys are a permutation of `0..n` (an id
+/// rank, a row index), sorts packed `u64` keys — about three times faster than comparing
+/// through the indices — and maps tie keys back to rows.
 fn worst_first(values: &[i64], tie_key: &[u32], good: impl Fn(i64) -> i128) -> Vec<usize> {
-    let mut order: Vec<usize> = (0..values.len()).collect();
+    let n = values.len();
+    if let Some(order) = packed_order(values, tie_key, &good) {
+        return order;
+    }
+    let mut order: Vec<usize> = (0..n).collect();
     order.sort_unstable_by(|&a, &b| {
         good(values[a])
             .cmp(&good(values[b]))
             .then(tie_key[a].cmp(&tie_key[b]))
     });
     order
+}
+
+fn packed_order(
+    values: &[i64],
+    tie_key: &[u32],
+    good: &impl Fn(i64) -> i128,
+) -> Option<Vec<usize>> {
+    let n = values.len();
+    if n == 0 || n > u32::MAX as usize {
+        return None;
+    }
+    let (mut lo, mut hi) = (i128::MAX, i128::MIN);
+    for &v in values {
+        let g = good(v);
+        lo = lo.min(g);
+        hi = hi.max(g);
+    }
+    if hi - lo > i128::from(u32::MAX) {
+        return None;
+    }
+    // Row of each tie key; fails unless the keys are a permutation of 0..n.
+    let mut row_of = vec![u32::MAX; n];
+    for (i, &t) in tie_key.iter().enumerate() {
+        let slot = row_of.get_mut(t as usize)?;
+        if *slot != u32::MAX {
+            return None;
+        }
+        *slot = i as u32;
+    }
+    let mut keys: Vec<u64> = values
+        .iter()
+        .zip(tie_key)
+        .map(|(&v, &t)| ((good(v) - lo) as u64) << 32 | u64::from(t))
+        .collect();
+    keys.sort_unstable();
+    Some(
+        keys.iter()
+            .map(|&k| row_of[(k & u64::from(u32::MAX)) as usize] as usize)
+            .collect(),
+    )
 }
 
 #[cfg(test)]
