@@ -22,7 +22,10 @@ pub const MAX_TIERS: usize = 64;
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-#[schemars(title = "tier scheme")]
+#[schemars(
+    title = "tier scheme",
+    description = "A member tier scheme (会员等级方案) of the qudao library: tiers entered by rolling spend or points balance, points earning, expiry and downgrade review."
+)]
 pub struct TierScheme {
     /// Document schema version; this library reads 1.
     pub schema_version: u32,
@@ -213,7 +216,7 @@ pub struct Review {
     /// Months between reviews (1..=120).
     pub every_months: u32,
     /// The first review date (`YYYY-MM-DD`).
-    #[schemars(with = "String")]
+    #[schemars(with = "String", extend("format" = "date"))]
     pub anchor: Date,
 }
 
@@ -429,5 +432,174 @@ impl RuleDocument for TierScheme {
             ));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> Date {
+        s.parse().expect("date")
+    }
+
+    #[test]
+    fn json_schema_file_is_current() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../schemas/tier-scheme.schema.json"
+        );
+        let schema = format!("{}\n", TierScheme::json_schema());
+        if std::env::var_os("QUDAO_BLESS").is_some_and(|v| v == "1") {
+            std::fs::create_dir_all(std::path::Path::new(path).parent().expect("parent"))
+                .expect("mkdir");
+            std::fs::write(path, &schema).expect("write schema");
+        }
+        let committed = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            committed == schema,
+            "{path} is out of date; regenerate with\n    QUDAO_BLESS=1 cargo test -p qudao --lib membership\nand commit it"
+        );
+    }
+
+    #[test]
+    fn builtin_default_parses_in_every_format() {
+        let s = TierScheme::builtin_default();
+        assert_eq!(s.tiers[2].benefits.discount_rate, Decimal::new(10, 2));
+        assert_eq!(s.basis, Basis::RollingSpend { window_days: 365 });
+        assert_eq!(
+            s.rates().expect("rates"),
+            ["1", "1.2", "1.5", "2"].map(|r| r.parse::<Decimal>().expect("dec"))
+        );
+        let json = s.to_json();
+        assert_eq!(TierScheme::from_json(&json).expect("json"), s);
+        let yaml = serde_norway::to_string(&s).expect("yaml");
+        assert_eq!(TierScheme::from_yaml(&yaml).expect("yaml"), s);
+    }
+
+    fn with(f: impl FnOnce(&mut serde_json::Value)) -> Result<TierScheme> {
+        let mut v: serde_json::Value =
+            serde_json::from_str(&TierScheme::builtin_default().to_json()).expect("json");
+        f(&mut v);
+        TierScheme::from_json(&v.to_string())
+    }
+
+    fn path_of(r: Result<TierScheme>) -> String {
+        match r {
+            Err(Error::Document { path, .. }) => path,
+            other => panic!("expected a document error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn validation_names_field_paths() {
+        use serde_json::json;
+        let cases: Vec<(Box<dyn FnOnce(&mut serde_json::Value)>, &str)> = vec![
+            (
+                Box::new(|v| v["tiers"][0]["threshold"] = json!(5)),
+                "tiers[0].threshold",
+            ),
+            (
+                Box::new(|v| v["tiers"][2]["threshold"] = json!(200000)),
+                "tiers[2].threshold",
+            ),
+            (
+                Box::new(|v| v["tiers"][3]["id"] = json!("gold")),
+                "tiers[3].id",
+            ),
+            (
+                Box::new(|v| v["tiers"][1]["benefits"]["discount_rate"] = json!("1")),
+                "tiers[1].benefits.discount_rate",
+            ),
+            (
+                Box::new(|v| v["tiers"][1]["earn_multiplier"] = json!("-0.5")),
+                "tiers[1].earn_multiplier",
+            ),
+            (
+                Box::new(|v| v["tiers"][1]["label"]["zh"] = json!("")),
+                "tiers[1].label.zh",
+            ),
+            (
+                Box::new(|v| {
+                    v["basis"] = json!({"kind": "points_balance"});
+                    v["points"]["crossing_purchase"] = json!("earns_at_new_tier");
+                }),
+                "points.crossing_purchase",
+            ),
+            (
+                Box::new(|v| v["expiry"] = json!({"kind": "end_of_month", "months": 0})),
+                "expiry.months",
+            ),
+            (
+                Box::new(|v| v["basis"] = json!({"kind": "rolling_spend", "window_days": 0})),
+                "basis.window_days",
+            ),
+            (
+                Box::new(|v| v["review"]["every_months"] = json!(0)),
+                "review.every_months",
+            ),
+            (
+                Box::new(|v| v["review"]["anchor"] = json!("2025-02-30")),
+                "review.anchor",
+            ),
+            (
+                Box::new(|v| v["points"]["rounding"] = json!("ceil")),
+                "points.rounding",
+            ),
+            (
+                Box::new(|v| v["points"]["per_unit"] = json!("-1")),
+                "points.per_unit",
+            ),
+            (Box::new(|v| v["tiers"] = json!([])), "tiers"),
+            (
+                Box::new(|v| v["tiers"][1]["benefits"]["colour"] = json!("red")),
+                "tiers[1].benefits.colour",
+            ),
+            (Box::new(|v| v["currency"] = json!("cny")), "currency"),
+            (
+                Box::new(|v| v["schema_version"] = json!(2)),
+                "schema_version",
+            ),
+        ];
+        for (f, want) in cases {
+            let got = path_of(with(f));
+            assert_eq!(got, want);
+        }
+    }
+
+    #[test]
+    fn expiry_and_review_dates() {
+        let e = Expiry::EndOfMonth { months: 12 };
+        assert_eq!(e.expires_on(d("2025-03-10")), Some(d("2026-04-01")));
+        assert_eq!(e.expires_on(d("2025-12-31")), Some(d("2027-01-01")));
+        assert_eq!(
+            Expiry::Days { days: 30 }.expires_on(d("2025-01-31")),
+            Some(d("2025-03-02"))
+        );
+        assert_eq!(Expiry::None.expires_on(d("2025-01-31")), None);
+        let r = Review {
+            every_months: 1,
+            anchor: d("2025-01-31"),
+        };
+        // Clamped to each month's end, counted from the anchor (not chained).
+        assert_eq!(r.on_or_after(d("2025-02-01")), d("2025-02-28"));
+        assert_eq!(r.on_or_after(d("2025-03-01")), d("2025-03-31"));
+        assert_eq!(r.on_or_after(d("2025-03-31")), d("2025-03-31"));
+        let r = Review {
+            every_months: 12,
+            anchor: d("2025-01-01"),
+        };
+        assert_eq!(r.on_or_after(d("2026-01-01")), d("2026-01-01"));
+        assert_eq!(r.on_or_after(d("2026-01-02")), d("2027-01-01"));
+    }
+
+    #[test]
+    fn rounding_rules() {
+        let x = Decimal::new(25, 1); // 2.5
+        let r = |p: PointsRounding| x.round_dp_with_strategy(0, p.strategy()).to_string();
+        assert_eq!(r(PointsRounding::Truncate), "2");
+        assert_eq!(r(PointsRounding::Floor), "2");
+        assert_eq!(r(PointsRounding::HalfUp), "3");
+        assert_eq!(r(PointsRounding::HalfEven), "2");
     }
 }
