@@ -123,13 +123,18 @@ impl When {
 
 impl fmt::Display for When {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, c) in self.conditions().iter().enumerate() {
-            if i > 0 {
-                f.write_str(" or ")?;
+        match self.conditions() {
+            [one] => write!(f, "{one}"),
+            many => {
+                for (i, c) in many.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(" or ")?;
+                    }
+                    write!(f, "({c})")?;
+                }
+                Ok(())
             }
-            write!(f, "{c}")?;
         }
-        Ok(())
     }
 }
 
@@ -217,8 +222,8 @@ impl fmt::Display for Condition {
 
 /// The FM score: mean of F and M rounded half up.
 pub fn fm(f: u8, m: u8) -> u8 {
-    // At most (255 + 255 + 1) / 2 = 255, so the u16 result fits back into u8.
-    ((u16::from(f) + u16::from(m) + 1) / 2) as u8
+    // ⌈(f + m) / 2⌉ = (f + m + 1) / 2, at most 255, so it fits back into u8.
+    (u16::from(f) + u16::from(m)).div_ceil(2) as u8
 }
 
 /// A score (`4`) or an inclusive range of scores (`[4, 5]`).
@@ -743,7 +748,8 @@ mod tests {
 
     #[test]
     fn field_errors_name_paths() {
-        let cases: Vec<(Box<dyn Fn(&mut SegmentScheme)>, &str, &str)> = vec![
+        type Mutate = Box<dyn Fn(&mut SegmentScheme)>;
+        let cases: Vec<(Mutate, &str, &str)> = vec![
             (
                 Box::new(|s| s.schema_version = 2),
                 "schema_version",
