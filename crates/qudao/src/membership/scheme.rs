@@ -494,7 +494,8 @@ mod tests {
     #[test]
     fn validation_names_field_paths() {
         use serde_json::json;
-        let cases: Vec<(Box<dyn FnOnce(&mut serde_json::Value)>, &str)> = vec![
+        type Edit = Box<dyn FnOnce(&mut serde_json::Value)>;
+        let cases: Vec<(Edit, &str)> = vec![
             (
                 Box::new(|v| v["tiers"][0]["threshold"] = json!(5)),
                 "tiers[0].threshold",
