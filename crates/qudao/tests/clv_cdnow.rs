@@ -1,7 +1,9 @@
 //! The lifetime-value fits reproduce the published CDNOW results (2,357-customer sample,
 //! 39-week calibration to 1997-09-30, time in weeks).
 
-use qudao::clv::{BtydData, FitStatus, fit_bgnbd, fit_gamma_gamma, fit_pareto_nbd};
+use qudao::clv::{
+    BtydData, FitOptions, FitStatus, fit_bgnbd, fit_bgnbd_with, fit_gamma_gamma, fit_pareto_nbd,
+};
 
 fn summary() -> Vec<(f64, f64, f64, f64)> {
     let path = concat!(
@@ -43,6 +45,55 @@ fn bgnbd_matches_fader_hardie_lee_2005() {
         fit.log_likelihood
     );
     assert!(fit.std_errors.iter().all(Option::is_some));
+    eprintln!("bg/nbd: {fit:?}");
+    // Newton with analytic derivatives: a few dozen passes, not thousands.
+    assert!(fit.evaluations <= 60, "{}", fit.evaluations);
+}
+
+#[test]
+fn bgnbd_fit_does_not_depend_on_threads_or_row_order() {
+    let rows = summary();
+    let d = BtydData::compress(rows.iter().map(|r| (r.0, r.1, r.2))).expect("valid");
+    let one = fit_bgnbd_with(
+        &d,
+        &FitOptions {
+            threads: 1,
+            ..FitOptions::default()
+        },
+    );
+    for threads in [2, 3, 8] {
+        let many = fit_bgnbd_with(
+            &d,
+            &FitOptions {
+                threads,
+                ..FitOptions::default()
+            },
+        );
+        assert_eq!(one, many, "threads = {threads}");
+    }
+    // Repeat the data 20 times (many chunks) in reverse order: same parameters, LL × 20.
+    let big =
+        BtydData::compress((0..20).flat_map(|_| rows.iter().rev().map(|r| (r.0, r.1 + 0.0, r.2))))
+            .expect("valid");
+    let f1 = fit_bgnbd_with(
+        &big,
+        &FitOptions {
+            threads: 1,
+            ..FitOptions::default()
+        },
+    );
+    let f2 = fit_bgnbd_with(
+        &big,
+        &FitOptions {
+            threads: 2,
+            ..FitOptions::default()
+        },
+    );
+    assert_eq!(f1, f2);
+    for ((_, a), (_, b)) in f1.params.iter().zip(&one.params) {
+        assert!(close(*a, *b, 1e-8), "{a} vs {b}");
+    }
+    assert!(close(f1.log_likelihood, 20.0 * one.log_likelihood, 1e-12));
 }
 
 #[test]
