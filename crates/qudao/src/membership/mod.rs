@@ -299,12 +299,14 @@ pub fn run(
         exponent: u32::from(currency.exponent),
         dataset,
         as_of,
-        out_ledger: Vec::new(),
+        // One entry per event, plus expiries (at most one per earning).
+        out_ledger: Vec::with_capacity(events.len() + reds.len()),
         out_history: Vec::new(),
         lots: VecDeque::new(),
         window: VecDeque::new(),
         earned_on: FxHashMap::default(),
         c: Cust::default(),
+        expiries: ExpiryTable::new(scheme.expiry, &events, as_of),
     };
     let mut states = Vec::with_capacity(n);
     let (mut ei, mut ri) = (0usize, 0usize);
@@ -554,6 +556,40 @@ struct Runner<'a> {
     window: VecDeque<(i32, i64)>,
     earned_on: FxHashMap<u32, Earned>,
     c: Cust,
+    expiries: ExpiryTable,
+}
+
+/// The expiry day of points earned on each day from the first event to `as_of`, so the
+/// calendar arithmetic runs once per day rather than once per order.
+#[derive(Debug)]
+struct ExpiryTable {
+    rule: Expiry,
+    first: i32,
+    days: Vec<i32>,
+}
+
+impl ExpiryTable {
+    fn new(rule: Expiry, events: &[TxEvent], as_of: Date) -> Self {
+        let first = events.iter().map(|e| e.date).min().unwrap_or(as_of.0);
+        let span = i64::from(as_of.0) - i64::from(first) + 1;
+        let days = if matches!(rule, Expiry::EndOfMonth { .. }) && (1..=400_000).contains(&span) {
+            (first..=as_of.0).map(|d| Self::compute(rule, d)).collect()
+        } else {
+            Vec::new()
+        };
+        ExpiryTable { rule, first, days }
+    }
+
+    fn compute(rule: Expiry, day: i32) -> i32 {
+        rule.expires_on(Date(day)).map_or(i32::MAX, |d| d.0)
+    }
+
+    fn get(&self, day: i32) -> i32 {
+        usize::try_from(i64::from(day) - i64::from(self.first))
+            .ok()
+            .and_then(|i| self.days.get(i).copied())
+            .unwrap_or_else(|| Self::compute(self.rule, day))
+    }
 }
 
 impl std::fmt::Debug for Runner<'_> {
@@ -740,11 +776,7 @@ impl Runner<'_> {
         self.c.balance = add(self.c.balance, points, "a points balance")?;
         self.c.earned = add(self.c.earned, points, "points earned")?;
         if points > 0 {
-            let expires = self
-                .scheme
-                .expiry
-                .expires_on(Date(ev.date))
-                .map_or(i32::MAX, |d| d.0);
+            let expires = self.expiries.get(ev.date);
             self.lots.push_back(Lot {
                 earned_on: ev.date,
                 expires,
