@@ -15,7 +15,11 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDate, PyDict, PyList};
 use pyo3_arrow::input::AnyRecordBatch;
 
+mod clv;
+mod columns;
+mod customer;
 mod errors;
+mod membership;
 mod table;
 
 use table::Table;
@@ -435,6 +439,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(sample, m)?)?;
     m.add_function(wrap_pyfunction!(from_arrow, m)?)?;
     m.add_function(wrap_pyfunction!(_panic, m)?)?;
+    customer::register(m)?;
+    membership::register(m)?;
+    clv::register(m)?;
     Ok(())
 }
 
