@@ -94,12 +94,139 @@ typedef uint32_t qudao_status;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
+// What RFM frequency counts. There is no default: peers disagree, so the host says which.
+enum qudao_frequency
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  // Not chosen (what `qudao_customer_options_init` writes): computing with it is
+  // `QUDAO_STATUS_INVALID_ARGUMENT`.
+  QUDAO_FREQUENCY_UNSET = 0,
+  // Distinct sale orders.
+  QUDAO_FREQUENCY_DISTINCT_ORDERS = 1,
+  // Sale lines.
+  QUDAO_FREQUENCY_ORDER_LINES = 2,
+  // Distinct active periods (days or ISO weeks, see `period`).
+  QUDAO_FREQUENCY_ACTIVE_PERIODS = 3,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum qudao_frequency qudao_frequency;
+#else
+typedef uint32_t qudao_frequency;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+// A time unit.
+enum qudao_time_unit
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  // Days.
+  QUDAO_TIME_UNIT_DAY = 0,
+  // Weeks: as a measure 7 days, as a period an ISO week (Monday to Sunday).
+  QUDAO_TIME_UNIT_WEEK = 1,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum qudao_time_unit qudao_time_unit;
+#else
+typedef uint32_t qudao_time_unit;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+// Which model a `qudao_clv_model` is.
+enum qudao_clv_model_kind
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  // BG/NBD (Fader, Hardie & Lee 2005): parameters `r, alpha, a, b`. Predicts purchases.
+  QUDAO_CLV_MODEL_KIND_BG_NBD = 0,
+  // Pareto/NBD (Schmittlein, Morrison & Colombo 1987): `r, alpha, s, beta`. Predicts
+  // purchases.
+  QUDAO_CLV_MODEL_KIND_PARETO_NBD = 1,
+  // Gamma-Gamma spend model: `p, q, gamma`. Predicts spend per purchase.
+  QUDAO_CLV_MODEL_KIND_GAMMA_GAMMA = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum qudao_clv_model_kind qudao_clv_model_kind;
+#else
+typedef uint32_t qudao_clv_model_kind;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+// How a model's parameters were obtained.
+enum qudao_fit_status
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  // Fitted: an interior maximum of the likelihood was found.
+  QUDAO_FIT_STATUS_CONVERGED = 0,
+  // Fitted, but the likelihood is maximised at the edge of the parameter space (the
+  // parameter is named in `qudao_clv_model_json`): the model degenerates.
+  QUDAO_FIT_STATUS_BOUNDARY = 1,
+  // Fitted, but the optimiser stopped before converging (or there was no data).
+  QUDAO_FIT_STATUS_NOT_CONVERGED = 2,
+  // Given by the host (`qudao_clv_*_new`), not fitted.
+  QUDAO_FIT_STATUS_GIVEN = 3,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum qudao_fit_status qudao_fit_status;
+#else
+typedef uint32_t qudao_fit_status;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+// The format of a document's text.
+enum qudao_format
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  // JSON.
+  QUDAO_FORMAT_JSON = 0,
+  // TOML.
+  QUDAO_FORMAT_TOML = 1,
+  // YAML.
+  QUDAO_FORMAT_YAML = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum qudao_format qudao_format;
+#else
+typedef uint32_t qudao_format;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
 // A byte buffer made by the library (JSON text, for example).
 //
 // Ownership: handed to the host through a `qudao_bytes **out` out-param; freed by the host
 // with `qudao_bytes_free`, exactly once — never with the host's `free()`.
 // Thread safety: immutable; may be read from any thread, freed from any one thread.
 typedef struct qudao_bytes qudao_bytes;
+
+// A BTYD purchase model or a spend model, fitted or given.
+//
+// Ownership: reference counted; the `qudao_clv_fit_*`, `qudao_clv_*_new` functions and
+// `_clone` give the host one reference, released with `qudao_clv_model_free`.
+// Thread safety: immutable; shareable across threads.
+typedef struct qudao_clv_model qudao_clv_model;
+
+// The per-customer summary as of a date: one row per customer with a purchase on or before
+// it, in customer id order. Returns net the money; customers with only returns are left out
+// and counted (`qudao_customers_info_json`).
+//
+// Ownership: reference counted; `qudao_customers_compute` and `_clone` give the host one
+// reference, released with `qudao_customers_free`. It keeps its data set alive (customer
+// ids are borrowed from it), so the host may free the data set first.
+// Thread safety: immutable; any number of threads may read it, clone and free references.
+typedef struct qudao_customers qudao_customers;
 
 // A loaded data set: master data, transactions, operational tables and the rejection report
 // of the load.
@@ -117,6 +244,31 @@ typedef struct qudao_dataset qudao_dataset;
 // out-param; the host frees it with `qudao_error_free`, exactly once.
 // Thread safety: immutable; may be read from any thread, freed from any one thread.
 typedef struct qudao_error qudao_error;
+
+// Every customer's points ledger, tier history and state as of a date, under a tier scheme.
+// Rows are the data set's customers sorted by id (every customer, buyers or not).
+//
+// Ownership: reference counted; `qudao_membership_run` and `_clone` give the host one
+// reference, released with `qudao_membership_free`.
+// Thread safety: immutable; shareable across threads.
+typedef struct qudao_membership qudao_membership;
+
+// RFM scores and segments of a customer summary: per row (same rows as the summary)
+// R, F and M scores `1..=k` and a segment index, plus how each dimension was scored and the
+// segment summary.
+//
+// Ownership: reference counted; `qudao_rfm_analyze` and `_clone` give the host one
+// reference, released with `qudao_rfm_free`.
+// Thread safety: immutable; shareable across threads.
+typedef struct qudao_rfm qudao_rfm;
+
+// A valid RFM segment scheme: which segment each (R, F, M) score cell belongs to, with
+// labels (en, zh-CN) and a care strategy per segment.
+//
+// Ownership: reference counted; `_parse`, `_builtin` and `_clone` give the host one
+// reference, released with `qudao_segment_scheme_free`.
+// Thread safety: immutable; shareable across threads.
+typedef struct qudao_segment_scheme qudao_segment_scheme;
 
 // Options of the loading functions. Pass NULL for the defaults, or fill one in with
 // `qudao_load_options_init` and change what you need.
@@ -136,6 +288,136 @@ typedef struct {
   // Length of `currency` in bytes.
   size_t currency_len;
 } qudao_load_options;
+
+// Options of `qudao_customers_compute`. Fill one in with `qudao_customer_options_init`, then
+// set `as_of` and `frequency` (both required).
+//
+// Versioning: `struct_size` must be `sizeof(qudao_customer_options)`.
+// Ownership: owned by the host; read during the call, nothing retained after it returns.
+typedef struct {
+  // `sizeof(qudao_customer_options)`.
+  uint32_t struct_size;
+  // The summary date, days since 1970-01-01 (see `qudao_date_parse`): lines after it are
+  // ignored; recency and BTYD `T` run to it.
+  int32_t as_of;
+  // What RFM frequency counts. Required: `QUDAO_FREQUENCY_UNSET` is refused.
+  qudao_frequency frequency;
+  // What one active period is (for `QUDAO_FREQUENCY_ACTIVE_PERIODS` and BTYD `x`).
+  // Default: days.
+  qudao_time_unit period;
+  // The unit of BTYD `t_x` and `T`. Default: weeks (the CDNOW convention).
+  qudao_time_unit unit;
+} qudao_customer_options;
+
+// Host arrays that `qudao_customers_columns` fills, one element per row (struct of
+// arrays). Leave an array NULL to skip its column.
+//
+// Money is in minor units of the data set's currency (`12.34` CNY is `1234`); days are days
+// since 1970-01-01. The BTYD triple (`x`, `t_x`, `t`) is `double` because the CLV functions
+// take it so; `x` is a whole number.
+//
+// Versioning: `struct_size` must be `sizeof(qudao_customer_columns)`.
+// Ownership: the host owns the struct and every array; the library writes the arrays during
+// the call and retains nothing.
+typedef struct {
+  // `sizeof(qudao_customer_columns)`.
+  uint32_t struct_size;
+  // Elements in each array; must equal `qudao_customers_len`.
+  size_t rows;
+  // First purchase day.
+  int32_t *first_day;
+  // Last purchase day.
+  int32_t *last_day;
+  // Days from the last purchase to `as_of`.
+  int32_t *recency_days;
+  // Frequency under the chosen rule.
+  uint32_t *frequency;
+  // Distinct sale orders.
+  uint32_t *orders;
+  // Sale lines.
+  uint32_t *lines;
+  // Distinct active periods.
+  uint32_t *active_periods;
+  // Net value (sales − returns): the monetary value and the revenue to date.
+  int64_t *monetary;
+  // Net value − net cost of goods (historic margin); 0 where `margin_valid` is 0. Needs
+  // `margin_valid`.
+  int64_t *margin;
+  // 1 where the margin is known (every line of the customer had a cost), else 0.
+  uint8_t *margin_valid;
+  // Net value in the first active period.
+  int64_t *first_period_value;
+  // Net value outside the first active period (the repeat value).
+  int64_t *repeat_value;
+  // BTYD `x`: repeat purchase periods (active periods − 1).
+  double *x;
+  // BTYD `t_x`: last − first purchase, in the options' unit.
+  double *t_x;
+  // BTYD `T`: `as_of` − first purchase, in the options' unit.
+  double *t;
+} qudao_customer_columns;
+
+// The horizon and discounting of `qudao_clv_value`. Fill one in with
+// `qudao_clv_options_init` and change what you need.
+//
+// Versioning: `struct_size` must be `sizeof(qudao_clv_options)`.
+// Ownership: owned by the host; read during the call.
+typedef struct {
+  // `sizeof(qudao_clv_options)`.
+  uint32_t struct_size;
+  // Number of steps in the horizon (1..=100000).
+  uint32_t steps;
+  // Length of one step in the model's time unit (4.345 weeks for a month).
+  double step;
+  // Discount rate per step (0.01 is 1 % a step), above −1.
+  double discount_rate;
+} qudao_clv_options;
+
+// A rule document (segment scheme, tier scheme, …) given by the host: `len` bytes of UTF-8
+// at `text`, in `format`. Every document carries `schema_version`; errors name the field
+// path (`segments[3].when.r`).
+//
+// Ownership: the host owns the struct and the text; read during the call, nothing
+// retained after it returns.
+typedef struct {
+  // The text; may be NULL only when `len` is 0.
+  const uint8_t *text;
+  // Its length in bytes.
+  size_t len;
+  // Its format.
+  qudao_format format;
+} qudao_document;
+
+// Host arrays that `qudao_membership_columns` fills, one element per customer (in id
+// order). Leave an array NULL to skip its column. Points are whole points; the basis is
+// minor units of spend or points, as the scheme's basis says.
+//
+// Versioning: `struct_size` must be `sizeof(qudao_membership_columns)`.
+// Ownership: the host owns the struct and every array; nothing is retained.
+typedef struct {
+  // `sizeof(qudao_membership_columns)`.
+  uint32_t struct_size;
+  // Elements in each array; must equal `qudao_membership_len`.
+  size_t rows;
+  // Tier as of the date (see `qudao_membership_tier_id`).
+  uint8_t *tier;
+  // The tier the basis supports now; below `tier` means a downgrade at the next review.
+  uint8_t *supported_tier;
+  // Points balance = earned − redeemed − expired − reversed (never negative).
+  int64_t *balance;
+  // Points earned.
+  int64_t *earned;
+  // Points redeemed.
+  int64_t *redeemed;
+  // Points expired.
+  int64_t *expired;
+  // Points reversed by returns.
+  int64_t *reversed;
+  // Points reversals could not take (balance too low).
+  int64_t *shortfall;
+  // The value the tier is judged on (rolling spend in minor units, or balance).
+  int64_t *basis;
+} qudao_membership_columns;
 
 // Borrowed UTF-8 text given by the host: `len` bytes at `ptr`, not NUL-terminated.
 //
@@ -239,6 +521,793 @@ size_t qudao_bytes_len(const qudao_bytes *bytes);
 // # Safety
 // `bytes` is NULL or a live buffer from this library, not used afterwards.
 void qudao_bytes_free(qudao_bytes *bytes);
+
+// Parse `YYYY-MM-DD` into days since 1970-01-01, the form every date argument of this API
+// takes.
+//
+// `text` is `len` bytes of UTF-8 (surrounding spaces allowed). A bad date (`2025-02-30`, a
+// year outside 1900–2199, another form) is `QUDAO_STATUS_INVALID_ARGUMENT`.
+// On success `*out` receives the day number. Nullability: `text` may be NULL only when
+// `len` is 0; `out` must not be NULL; `err` may be NULL.
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `text` points to `len` readable bytes; `out` is valid for writing one `int32_t`; `err` is
+// NULL or valid for writing one pointer.
+qudao_status qudao_date_parse(const uint8_t *text, size_t len, int32_t *out, qudao_error **err);
+
+// Fill `opts` with `struct_size = sizeof(qudao_customer_options)`, `as_of = 0`,
+// `frequency = QUDAO_FREQUENCY_UNSET` (set it), daily periods and weekly BTYD times.
+// Does nothing when `opts` is NULL.
+//
+// Ownership: `opts` is owned by the host. Thread safety: may be called from any thread.
+//
+// # Safety
+// `opts` is NULL or valid for writing one `qudao_customer_options`.
+void qudao_customer_options_init(qudao_customer_options *opts);
+
+// Summarise every customer of `ds` as of `opts->as_of`: first and last purchase, recency,
+// frequency (by the rule `opts->frequency` names; the other two counts are kept too),
+// monetary value and margin net of returns, and the BTYD inputs `x`, `t_x`, `T` in
+// `opts->unit`.
+//
+// Errors: a bad option is `QUDAO_STATUS_INVALID_ARGUMENT` naming the field; a customer's
+// value leaving 64-bit minor units is `QUDAO_STATUS_OVERFLOW`. An `as_of` before all data
+// gives an empty summary, not an error.
+// On success `*out` receives a new reference (free with `qudao_customers_free`).
+// Nullability: `ds`, `opts` and `out` must not be NULL; `err` may be.
+// Thread safety: may be called from any thread, concurrently on the same data set; uses
+// all cores.
+//
+// # Safety
+// `ds` is a live data set reference; `opts` is a valid `qudao_customer_options`; `out` is
+// valid for writing one pointer; `err` is NULL or valid for writing one pointer.
+qudao_status qudao_customers_compute(const qudao_dataset *ds,
+                                     const qudao_customer_options *opts,
+                                     const qudao_customers **out,
+                                     qudao_error **err);
+
+// Add a reference to a customer summary and return it (the same pointer); NULL gives NULL.
+//
+// Ownership: the returned reference is the host's, released with `qudao_customers_free`.
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `customers` is NULL or a live reference.
+const qudao_customers *qudao_customers_clone(const qudao_customers *customers);
+
+// Release one reference to a customer summary. `qudao_customers_free(NULL)` does nothing.
+//
+// Ownership: takes one reference; ids borrowed through it stay valid only while another
+// reference lives. Thread safety: may be called from any thread.
+//
+// # Safety
+// `customers` is NULL or a live reference, not used afterwards by its holder.
+void qudao_customers_free(const qudao_customers *customers);
+
+// Number of rows (customers with a purchase on or before the date); 0 when `customers` is
+// NULL.
+//
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `customers` is NULL or a live reference.
+size_t qudao_customers_len(const qudao_customers *customers);
+
+// Copy columns of a customer summary into host arrays: each non-NULL array of `cols`
+// receives `cols->rows` elements, row `i` being the `i`-th customer in id order (the row
+// order of every per-customer result of this API).
+//
+// Errors: `cols->rows` other than `qudao_customers_len`, a wrong `struct_size`, or `margin`
+// without `margin_valid` are `QUDAO_STATUS_INVALID_ARGUMENT` / `_NULL_ARGUMENT`; then no
+// array is written.
+// Nullability: `customers` and `cols` must not be NULL; `err` may be.
+// Thread safety: may be called from any thread, concurrently on the same summary.
+//
+// # Safety
+// `customers` is a live reference; `cols` is a valid `qudao_customer_columns` whose non-NULL
+// arrays have `rows` writable elements; `err` is NULL or valid for writing one pointer.
+qudao_status qudao_customers_columns(const qudao_customers *customers,
+                                     const qudao_customer_columns *cols,
+                                     qudao_error **err);
+
+// The customer id of row `row`, as UTF-8 bytes (not NUL-terminated) borrowed from the data
+// set: `*id` and `*len` receive the pointer and the length. The bytes stay valid while any
+// reference to `customers` lives; the host must not free them.
+//
+// A `row` not below `qudao_customers_len` is `QUDAO_STATUS_INVALID_ARGUMENT`.
+// Nullability: `customers`, `id` and `len` must not be NULL; `err` may be.
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `customers` is a live reference; `id` and `len` are valid for writing one value each;
+// `err` is NULL or valid for writing one pointer.
+qudao_status qudao_customers_id(const qudao_customers *customers,
+                                size_t row,
+                                const uint8_t **id,
+                                size_t *len,
+                                qudao_error **err);
+
+// Row `row` spelled out as UTF-8 JSON: `customer`, `first_purchase` and `last_purchase`
+// (`YYYY-MM-DD`), `recency_days`, `frequency`, `orders`, `lines`, `active_periods`,
+// `monetary`, `margin` (null when unknown), `x`, `t_x`, `t`, `repeat_value`.
+//
+// A `row` out of range is `QUDAO_STATUS_INVALID_ARGUMENT`.
+// On success `*out` receives a new buffer the host frees with `qudao_bytes_free`.
+// Nullability: `customers` and `out` must not be NULL; `err` may be.
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `customers` is a live reference; `out` is valid for writing one pointer; `err` is NULL or
+// valid for writing one pointer.
+qudao_status qudao_customers_row_json(const qudao_customers *customers,
+                                      size_t row,
+                                      qudao_bytes **out,
+                                      qudao_error **err);
+
+// What the summary is, as UTF-8 JSON: `options` (`as_of`, `frequency`, `period`, `unit`),
+// `customers` (rows), `currency` (code and exponent of the money columns) and
+// `only_returns` (ids of the customers left out because they had only returns in the
+// window).
+//
+// On success `*out` receives a new buffer the host frees with `qudao_bytes_free`.
+// Nullability: `customers` and `out` must not be NULL; `err` may be.
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `customers` is a live reference; `out` is valid for writing one pointer; `err` is NULL or
+// valid for writing one pointer.
+qudao_status qudao_customers_info_json(const qudao_customers *customers,
+                                       qudao_bytes **out,
+                                       qudao_error **err);
+
+// Classify `n` items by their `values` (revenue per customer, partner or product, minor
+// units) into ABC classes by cumulative share of the total: sorted by value descending,
+// ties by `tie_key` ascending; an item belongs to the first class whose cumulative limit the
+// share *before* it has not reached (so the item crossing 80 % is still A). Items with a
+// value ≤ 0 are in the last class. Shares are exact.
+//
+// `tie_key` gives each item's rank by id; NULL means the input order (pass the items in id
+// order, as `qudao_customers_columns` gives customers). `scheme_json` (`scheme_len` bytes of
+// UTF-8 JSON) gives the classes as `{"classes": [["A", "0.80"], ["B", "0.95"], ["C", "1"]]}`
+// (label, cumulative upper limit as a decimal string, strictly ascending, the last 1); NULL
+// with length 0 means that default.
+//
+// Results: when `class_of` is not NULL it receives `n` class indexes (into the `classes` of
+// the JSON); `*out` receives UTF-8 JSON with `total` (sum of positive values) and per class
+// `label`, `items`, `value`, `share`, `cumulative_share` (decimal strings, 6 places; the
+// last exactly 1 when the total is positive) and `min_value` / `max_value` (the boundaries
+// actually used).
+//
+// Errors: a bad scheme is `QUDAO_STATUS_DOCUMENT_ERROR` naming the field path.
+// Nullability: `values`, `tie_key` and `class_of` may be NULL only when `n` is 0 (`tie_key`
+// and `class_of` always may); `out` must not be NULL; `err` may be.
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `values` and non-NULL `tie_key` point to `n` readable elements; non-NULL `class_of` to `n`
+// writable bytes; `scheme_json` to `scheme_len` readable bytes; `out` is valid for writing
+// one pointer; `err` is NULL or valid for writing one pointer.
+qudao_status qudao_abc_classify(const int64_t *values,
+                                const uint32_t *tie_key,
+                                size_t n,
+                                const uint8_t *scheme_json,
+                                size_t scheme_len,
+                                uint8_t *class_of,
+                                qudao_bytes **out,
+                                qudao_error **err);
+
+// Fit BG/NBD by maximum likelihood on the BTYD inputs (`x`, `t_x`, `T`, in the summary's
+// unit) of every customer of `customers`. Deterministic. The result reports parameters,
+// standard errors, the log-likelihood and whether the fit converged, hit a boundary
+// (reported, not hidden) or stopped (`qudao_clv_model_info`, `qudao_clv_model_json`).
+//
+// On success `*out` receives a new reference (free with `qudao_clv_model_free`).
+// Nullability: `customers` and `out` must not be NULL; `err` may be.
+// Thread safety: may be called from any thread; uses all cores.
+//
+// # Safety
+// `customers` is a live reference; `out` is valid for writing one pointer; `err` is NULL or
+// valid for writing one pointer.
+qudao_status qudao_clv_fit_bgnbd(const qudao_customers *customers,
+                                 const qudao_clv_model **out,
+                                 qudao_error **err);
+
+// Fit Pareto/NBD by maximum likelihood on the BTYD inputs of every customer, as
+// `qudao_clv_fit_bgnbd`.
+//
+// On success `*out` receives a new reference (free with `qudao_clv_model_free`).
+// Nullability: `customers` and `out` must not be NULL; `err` may be.
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `customers` is a live reference; `out` is valid for writing one pointer; `err` is NULL or
+// valid for writing one pointer.
+qudao_status qudao_clv_fit_pareto_nbd(const qudao_customers *customers,
+                                      const qudao_clv_model **out,
+                                      qudao_error **err);
+
+// Fit the Gamma-Gamma spend model on the repeat buyers of `customers`: per customer `x` and
+// the mean repeat value (repeat value / `x`, in major currency units, so `gamma` is in
+// major units). Repeat buyers whose repeat value is zero or negative are left out and
+// counted (`excluded_non_positive_spend` in `qudao_clv_model_json`).
+//
+// On success `*out` receives a new reference (free with `qudao_clv_model_free`).
+// Nullability: `customers` and `out` must not be NULL; `err` may be.
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `customers` is a live reference; `out` is valid for writing one pointer; `err` is NULL or
+// valid for writing one pointer.
+qudao_status qudao_clv_fit_gamma_gamma(const qudao_customers *customers,
+                                       const qudao_clv_model **out,
+                                       qudao_error **err);
+
+// A BG/NBD model with given parameters (all finite and positive), in the time unit of the
+// data it will predict for (e.g. Fader, Hardie & Lee's CDNOW fit in weeks: 0.243, 4.414,
+// 0.793, 2.426).
+//
+// A parameter not finite and positive is `QUDAO_STATUS_INVALID_ARGUMENT` naming it.
+// On success `*out` receives a new reference (free with `qudao_clv_model_free`).
+// Nullability: `out` must not be NULL; `err` may be. Thread safety: any thread.
+//
+// # Safety
+// `out` is valid for writing one pointer; `err` is NULL or valid for writing one pointer.
+qudao_status qudao_clv_bgnbd_new(double r,
+                                 double alpha,
+                                 double a,
+                                 double b,
+                                 const qudao_clv_model **out,
+                                 qudao_error **err);
+
+// A Pareto/NBD model with given parameters (all finite and positive).
+//
+// As `qudao_clv_bgnbd_new`.
+//
+// # Safety
+// `out` is valid for writing one pointer; `err` is NULL or valid for writing one pointer.
+qudao_status qudao_clv_pareto_nbd_new(double r,
+                                      double alpha,
+                                      double s,
+                                      double beta,
+                                      const qudao_clv_model **out,
+                                      qudao_error **err);
+
+// A Gamma-Gamma spend model with given parameters (all finite and positive; `gamma` in the
+// currency units spend is given in). Predicting spend needs `q > 1`.
+//
+// As `qudao_clv_bgnbd_new`.
+//
+// # Safety
+// `out` is valid for writing one pointer; `err` is NULL or valid for writing one pointer.
+qudao_status qudao_clv_gamma_gamma_new(double p,
+                                       double q,
+                                       double gamma,
+                                       const qudao_clv_model **out,
+                                       qudao_error **err);
+
+// Add a reference to a model and return it; NULL gives NULL.
+//
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `model` is NULL or a live reference.
+const qudao_clv_model *qudao_clv_model_clone(const qudao_clv_model *model);
+
+// Release one reference to a model. `qudao_clv_model_free(NULL)` does nothing.
+//
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `model` is NULL or a live reference, not used afterwards by its holder.
+void qudao_clv_model_free(const qudao_clv_model *model);
+
+// What a model is: `*kind` receives its kind, `*status` how its parameters were obtained,
+// `*params` its number of parameters (4 or 3). Each out-param may be NULL to skip it.
+//
+// Nullability: `model` must not be NULL; the out-params and `err` may be.
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `model` is a live reference; each non-NULL out-param is valid for writing one value;
+// `err` is NULL or valid for writing one pointer.
+qudao_status qudao_clv_model_info(const qudao_clv_model *model,
+                                  qudao_clv_model_kind *kind,
+                                  qudao_fit_status *status,
+                                  size_t *params,
+                                  qudao_error **err);
+
+// Copy a model's parameters into host arrays of `len` elements (`len` must equal the
+// parameter count of `qudao_clv_model_info`), in the model's order (BG/NBD `r, alpha, a,
+// b`; Pareto/NBD `r, alpha, s, beta`; Gamma-Gamma `p, q, gamma`). `std_errors` receives
+// the standard errors of a fit where `std_error_valid` is 1 (0 where the Hessian is
+// singular or the parameters were given). Any array may be NULL; `std_errors` needs
+// `std_error_valid`.
+//
+// A wrong `len` is `QUDAO_STATUS_INVALID_ARGUMENT`; then nothing is written.
+// Nullability: `model` must not be NULL; the arrays and `err` may be.
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `model` is a live reference; each non-NULL array has `len` writable elements; `err` is
+// NULL or valid for writing one pointer.
+qudao_status qudao_clv_model_params(const qudao_clv_model *model,
+                                    double *values,
+                                    double *std_errors,
+                                    uint8_t *std_error_valid,
+                                    size_t len,
+                                    qudao_error **err);
+
+// A model as UTF-8 JSON: `model` (`bg_nbd`, `pareto_nbd` or `gamma_gamma`), `params`
+// (name → value), `fit` (null for given parameters; else `params`, `std_errors`,
+// `log_likelihood` in the data's time unit, `status` with the boundary parameter if any,
+// `customers`, `evaluations`) and, for a Gamma-Gamma fit on a summary,
+// `excluded_non_positive_spend`.
+//
+// On success `*out` receives a new buffer the host frees with `qudao_bytes_free`.
+// Nullability: `model` and `out` must not be NULL; `err` may be.
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `model` is a live reference; `out` is valid for writing one pointer; `err` is NULL or
+// valid for writing one pointer.
+qudao_status qudao_clv_model_json(const qudao_clv_model *model,
+                                  qudao_bytes **out,
+                                  qudao_error **err);
+
+// The probability that each of `n` customers is still active ("alive") at `T`, under a
+// BG/NBD or Pareto/NBD `model`. Customer `i` is `x[i]` repeat purchases, the last at
+// `t_x[i]`, observed for `T[i]` since the first purchase, in the model's time unit (the
+// `x`, `t_x`, `t` columns of `qudao_customers_columns`).
+//
+// Errors: a bad row (negative, not finite, `t_x > T`, `x > 0` with `t_x = 0`) is
+// `QUDAO_STATUS_INVALID_ARGUMENT` naming it (`t_x[17]`); a spend model is
+// `QUDAO_STATUS_INVALID_ARGUMENT`. Then `out` is not written.
+// Nullability: `model` must not be NULL; the arrays may be NULL only when `n` is 0; `err`
+// may be NULL. Thread safety: may be called from any thread; uses all cores.
+//
+// # Safety
+// `model` is a live reference; `x`, `t_x`, `T` hold `n` readable values; `out` has `n`
+// writable values; `err` is NULL or valid for writing one pointer.
+qudao_status qudao_clv_probability_alive(const qudao_clv_model *model,
+                                         const double *x,
+                                         const double *t_x,
+                                         const double *T,
+                                         size_t n,
+                                         double *out,
+                                         qudao_error **err);
+
+// The expected number of purchases of each of `n` customers in the next `t` time units,
+// `(T, T + t]`, given their history, under a BG/NBD or Pareto/NBD `model`. Rows as for
+// `qudao_clv_probability_alive`.
+//
+// Errors: `t` negative or not finite, a bad row (named), a spend model:
+// `QUDAO_STATUS_INVALID_ARGUMENT`; then `out` is not written.
+// Nullability, thread safety: as `qudao_clv_probability_alive`.
+//
+// # Safety
+// As `qudao_clv_probability_alive`.
+qudao_status qudao_clv_expected_purchases(const qudao_clv_model *model,
+                                          double t,
+                                          const double *x,
+                                          const double *t_x,
+                                          const double *T,
+                                          size_t n,
+                                          double *out,
+                                          qudao_error **err);
+
+// The expected spend per purchase of each of `n` customers under a Gamma-Gamma `model`:
+// customer `i` made `x[i]` repeat purchases of mean value `mean_spend[i]` (≥ 0, in the
+// currency units the model was fitted in: major units for `qudao_clv_fit_gamma_gamma`); the
+// estimate shrinks it towards the population mean (`x = 0` gives the population mean).
+//
+// Errors: a bad row (named), a purchase model, or `q ≤ 1` (no finite mean):
+// `QUDAO_STATUS_INVALID_ARGUMENT`; then `out` is not written.
+// Nullability: `model` must not be NULL; the arrays may be NULL only when `n` is 0; `err`
+// may be NULL. Thread safety: may be called from any thread.
+//
+// # Safety
+// `model` is a live reference; `x` and `mean_spend` hold `n` readable values; `out` has `n`
+// writable values; `err` is NULL or valid for writing one pointer.
+qudao_status qudao_clv_expected_spend(const qudao_clv_model *model,
+                                      const double *x,
+                                      const double *mean_spend,
+                                      size_t n,
+                                      double *out,
+                                      qudao_error **err);
+
+// Fill `opts` with twelve monthly steps of 4.345 weeks at 1 % a month (the `lifetimes`
+// defaults for weekly data). Does nothing when `opts` is NULL.
+//
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `opts` is NULL or valid for writing one `qudao_clv_options`.
+void qudao_clv_options_init(qudao_clv_options *opts);
+
+// The discounted customer lifetime value of each of `n` customers:
+// `Σ_{i=1..steps} (E[N(i·step)] − E[N((i−1)·step)]) · spend[i] / (1 + discount_rate)^i`,
+// with `E[N(t)]` the purchase `model`'s expected purchases in `(T, T + t]` and `spend[i]`
+// the expected value per purchase (e.g. from `qudao_clv_expected_spend`). Rows as for
+// `qudao_clv_probability_alive`. The values are estimates in the currency units of `spend`.
+//
+// Errors: bad options (named field), a bad row (named), a spend model:
+// `QUDAO_STATUS_INVALID_ARGUMENT`; then `out` is not written.
+// Nullability: `model` and `opts` must not be NULL; the arrays may be NULL only when `n` is
+// 0; `err` may be NULL. Thread safety: may be called from any thread; uses all cores.
+//
+// # Safety
+// `model` is a live reference; `x`, `t_x`, `T` and `spend` hold `n` readable values; `opts`
+// is a valid `qudao_clv_options`; `out` has `n` writable values; `err` is NULL or valid for
+// writing one pointer.
+qudao_status qudao_clv_value(const qudao_clv_model *model,
+                             const double *x,
+                             const double *t_x,
+                             const double *T,
+                             const double *spend,
+                             size_t n,
+                             const qudao_clv_options *opts,
+                             double *out,
+                             qudao_error **err);
+
+// The JSON Schema of a rule document kind, as UTF-8 JSON, for editors and validators that
+// check a document before it reaches the library. `kind` (`kind_len` bytes of UTF-8) is
+// `rfm-segment-scheme` or `tier-scheme` (the names of the files in `schemas/`).
+//
+// An unknown kind is `QUDAO_STATUS_INVALID_ARGUMENT` listing the known ones.
+// On success `*out` receives a new buffer the host frees with `qudao_bytes_free`.
+// Nullability: `kind` may be NULL only when `kind_len` is 0; `out` must not be NULL; `err`
+// may be NULL. Thread safety: may be called from any thread.
+//
+// # Safety
+// `kind` points to `kind_len` readable bytes; `out` is valid for writing one pointer; `err`
+// is NULL or valid for writing one pointer.
+qudao_status qudao_schema_json(const uint8_t *kind,
+                               size_t kind_len,
+                               qudao_bytes **out,
+                               qudao_error **err);
+
+// Check a tier scheme document (member tiers and points) without running it: parsing,
+// `schema_version`, and validation, with errors naming the field path
+// (`QUDAO_STATUS_DOCUMENT_ERROR`). `QUDAO_STATUS_OK` means the document is valid.
+//
+// Nullability: `doc` must not be NULL; `err` may be. Thread safety: may be called from any
+// thread.
+//
+// # Safety
+// `doc` is a valid `qudao_document`; `err` is NULL or valid for writing one pointer.
+qudao_status qudao_tier_scheme_validate(const qudao_document *doc, qudao_error **err);
+
+// Compute every customer's points ledger (earn, redeem, expire, reverse on return), tier
+// history and state as of `as_of` (days since 1970-01-01) under a tier scheme.
+//
+// `scheme` is a tier scheme document (`qudao_schema_json("tier-scheme")` gives its JSON
+// Schema); NULL means the built-in example (regular, silver, gold, diamond by CNY spend over
+// 365 days). `redemptions_json` (`redemptions_len` bytes of UTF-8 JSON) lists points
+// redemptions, which are not in the sales data: `[{"customer": "C1", "date": "2025-03-01",
+// "points": 50, "reference": "R1"}]`; NULL with length 0 means none.
+//
+// Errors: a bad scheme or redemptions document is `QUDAO_STATUS_DOCUMENT_ERROR` naming the
+// field path; a scheme in another currency than the data, an unknown customer, non-positive
+// points or a redemption larger than the balance at that moment are
+// `QUDAO_STATUS_INVALID_ARGUMENT` / `_DATA_ERROR` with the customer and date.
+// On success `*out` receives a new reference (free with `qudao_membership_free`).
+// Nullability: `ds` and `out` must not be NULL; `scheme` may be NULL; `redemptions_json`
+// may be NULL when `redemptions_len` is 0; `err` may be NULL.
+// Thread safety: may be called from any thread, concurrently on the same data set.
+//
+// # Safety
+// `ds` is a live data set reference; `scheme` is NULL or a valid `qudao_document`;
+// `redemptions_json` points to `redemptions_len` readable bytes; `out` is valid for writing
+// one pointer; `err` is NULL or valid for writing one pointer.
+qudao_status qudao_membership_run(const qudao_dataset *ds,
+                                  const qudao_document *scheme,
+                                  const uint8_t *redemptions_json,
+                                  size_t redemptions_len,
+                                  int32_t as_of,
+                                  const qudao_membership **out,
+                                  qudao_error **err);
+
+// Add a reference to a membership result and return it; NULL gives NULL.
+//
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `membership` is NULL or a live reference.
+const qudao_membership *qudao_membership_clone(const qudao_membership *membership);
+
+// Release one reference to a membership result. `qudao_membership_free(NULL)` does
+// nothing; ids borrowed from it are invalid once the last reference is gone.
+//
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `membership` is NULL or a live reference, not used afterwards by its holder.
+void qudao_membership_free(const qudao_membership *membership);
+
+// Number of rows (customers); 0 when `membership` is NULL.
+//
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `membership` is NULL or a live reference.
+size_t qudao_membership_len(const qudao_membership *membership);
+
+// Number of tiers of the scheme; 0 when `membership` is NULL.
+//
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `membership` is NULL or a live reference.
+size_t qudao_membership_tier_count(const qudao_membership *membership);
+
+// The id of tier `tier` (lowest first, as the `tier` column gives it), NUL-terminated,
+// borrowed from `membership` and valid while a reference to it lives; NULL when
+// `membership` is NULL or `tier` is out of range.
+//
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `membership` is NULL or a live reference.
+const char *qudao_membership_tier_id(const qudao_membership *membership, size_t tier);
+
+// The customer id of row `row`, as UTF-8 bytes (not NUL-terminated) borrowed from
+// `membership`: `*id` and `*len` receive the pointer and length, valid while a reference to
+// `membership` lives.
+//
+// A `row` out of range is `QUDAO_STATUS_INVALID_ARGUMENT`.
+// Nullability: `membership`, `id` and `len` must not be NULL; `err` may be.
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `membership` is a live reference; `id` and `len` are valid for writing one value each;
+// `err` is NULL or valid for writing one pointer.
+qudao_status qudao_membership_id(const qudao_membership *membership,
+                                 size_t row,
+                                 const uint8_t **id,
+                                 size_t *len,
+                                 qudao_error **err);
+
+// Copy per-customer states into host arrays: each non-NULL array of `cols` receives
+// `cols->rows` elements.
+//
+// A `rows` other than `qudao_membership_len` or a wrong `struct_size` is
+// `QUDAO_STATUS_INVALID_ARGUMENT`; then nothing is written.
+// Nullability: `membership` and `cols` must not be NULL; `err` may be.
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `membership` is a live reference; `cols` is a valid `qudao_membership_columns` whose
+// non-NULL arrays have `rows` writable elements; `err` is NULL or valid for writing one
+// pointer.
+qudao_status qudao_membership_columns(const qudao_membership *membership,
+                                      const qudao_membership_columns *cols,
+                                      qudao_error **err);
+
+// The totals as UTF-8 JSON: `scheme` (id), `as_of`, `tiers` (ids, lowest first),
+// `tier_counts` (customers per tier), `shortfall_entries` and `shortfall_points`
+// (reversals the balance could not cover) and `next_review` (the first review date after
+// `as_of`).
+//
+// On success `*out` receives a new buffer the host frees with `qudao_bytes_free`.
+// Nullability: `membership` and `out` must not be NULL; `err` may be.
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `membership` is a live reference; `out` is valid for writing one pointer; `err` is NULL or
+// valid for writing one pointer.
+qudao_status qudao_membership_summary_json(const qudao_membership *membership,
+                                           qudao_bytes **out,
+                                           qudao_error **err);
+
+// One customer's full record as UTF-8 JSON: `state` (tier, balance, earned, redeemed,
+// expired, reversed, shortfall, rolling spend, basis, supported and next tier, what the next
+// tier still needs), `ledger` (entries in event order: date, kind, signed points, balance
+// after, amount, reference, tier and rate used) and `history` (tier changes with reason).
+// Tiers are indexes into the summary's `tiers`.
+//
+// A `row` out of range is `QUDAO_STATUS_INVALID_ARGUMENT`.
+// On success `*out` receives a new buffer the host frees with `qudao_bytes_free`.
+// Nullability: `membership` and `out` must not be NULL; `err` may be.
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `membership` is a live reference; `out` is valid for writing one pointer; `err` is NULL or
+// valid for writing one pointer.
+qudao_status qudao_membership_customer_json(const qudao_membership *membership,
+                                            size_t row,
+                                            qudao_bytes **out,
+                                            qudao_error **err);
+
+// Parse and validate a segment scheme document. Errors name the field path, and coverage
+// errors the score cells no segment covers or two segments share
+// (`QUDAO_STATUS_DOCUMENT_ERROR`).
+//
+// On success `*out` receives a new reference (free with `qudao_segment_scheme_free`).
+// Nullability: `doc` and `out` must not be NULL; `err` may be.
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `doc` is a valid `qudao_document`; `out` is valid for writing one pointer; `err` is NULL
+// or valid for writing one pointer.
+qudao_status qudao_segment_scheme_parse(const qudao_document *doc,
+                                        const qudao_segment_scheme **out,
+                                        qudao_error **err);
+
+// Check a segment scheme document without keeping it: as `qudao_segment_scheme_parse`,
+// `QUDAO_STATUS_OK` meaning valid.
+//
+// Nullability: `doc` must not be NULL; `err` may be. Thread safety: any thread.
+//
+// # Safety
+// `doc` is a valid `qudao_document`; `err` is NULL or valid for writing one pointer.
+qudao_status qudao_segment_scheme_validate(const qudao_document *doc, qudao_error **err);
+
+// A built-in segment scheme by id: `rfm-4class` (the four classes high value, potential,
+// general, lost) or `rfm-11` (Champions … Lost). `id` is `id_len` bytes of UTF-8.
+//
+// An unknown id is `QUDAO_STATUS_INVALID_ARGUMENT` listing the built-in ones.
+// On success `*out` receives a new reference (free with `qudao_segment_scheme_free`).
+// Nullability: `id` may be NULL only when `id_len` is 0; `out` must not be NULL; `err` may
+// be. Thread safety: may be called from any thread.
+//
+// # Safety
+// `id` points to `id_len` readable bytes; `out` is valid for writing one pointer; `err` is
+// NULL or valid for writing one pointer.
+qudao_status qudao_segment_scheme_builtin(const uint8_t *id,
+                                          size_t id_len,
+                                          const qudao_segment_scheme **out,
+                                          qudao_error **err);
+
+// The scheme as a document in `format` (a `qudao_format` value: 0 JSON, 1 TOML, 2 YAML),
+// UTF-8: a starting point for a scheme of one's own.
+//
+// An unknown format is `QUDAO_STATUS_INVALID_ARGUMENT`.
+// On success `*out` receives a new buffer the host frees with `qudao_bytes_free`.
+// Nullability: `scheme` and `out` must not be NULL; `err` may be.
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `scheme` is a live reference; `out` is valid for writing one pointer; `err` is NULL or
+// valid for writing one pointer.
+qudao_status qudao_segment_scheme_document(const qudao_segment_scheme *scheme,
+                                           uint32_t format,
+                                           qudao_bytes **out,
+                                           qudao_error **err);
+
+// Add a reference to a segment scheme and return it; NULL gives NULL.
+//
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `scheme` is NULL or a live reference.
+const qudao_segment_scheme *qudao_segment_scheme_clone(const qudao_segment_scheme *scheme);
+
+// Release one reference to a segment scheme. `qudao_segment_scheme_free(NULL)` does
+// nothing.
+//
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `scheme` is NULL or a live reference, not used afterwards by its holder.
+void qudao_segment_scheme_free(const qudao_segment_scheme *scheme);
+
+// Score every customer of `customers` on recency, frequency and monetary value and place
+// them in `scheme`'s segments. Ties in a dimension break by customer id ascending.
+//
+// `rules_json` (`rules_len` bytes of UTF-8 JSON) gives the scoring rule of each dimension,
+// e.g. `{"recency": {"rule": "ordinal_rank", "bins": 5}, "frequency": {"rule":
+// "value_breaks", "bins": 5}, "monetary": {"rule": "fixed", "thresholds": [100, 1000, 5000,
+// 20000]}}`; NULL with length 0 means ordinal-rank quintiles on all three. Each rule must
+// give as many scores as the scheme uses.
+//
+// Errors: bad rules JSON is `QUDAO_STATUS_DOCUMENT_ERROR` naming the field path; a rule
+// whose score count does not match the scheme is `QUDAO_STATUS_INVALID_ARGUMENT`.
+// On success `*out` receives a new reference (free with `qudao_rfm_free`).
+// Nullability: `customers`, `scheme` and `out` must not be NULL; `rules_json` may be NULL
+// when `rules_len` is 0; `err` may be NULL.
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `customers` and `scheme` are live references; `rules_json` points to `rules_len` readable
+// bytes; `out` is valid for writing one pointer; `err` is NULL or valid for writing one
+// pointer.
+qudao_status qudao_rfm_analyze(const qudao_customers *customers,
+                               const uint8_t *rules_json,
+                               size_t rules_len,
+                               const qudao_segment_scheme *scheme,
+                               const qudao_rfm **out,
+                               qudao_error **err);
+
+// Add a reference to an RFM result and return it; NULL gives NULL.
+//
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `rfm` is NULL or a live reference.
+const qudao_rfm *qudao_rfm_clone(const qudao_rfm *rfm);
+
+// Release one reference to an RFM result. `qudao_rfm_free(NULL)` does nothing; segment ids
+// borrowed from it are invalid once the last reference is gone.
+//
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `rfm` is NULL or a live reference, not used afterwards by its holder.
+void qudao_rfm_free(const qudao_rfm *rfm);
+
+// Number of rows (the summary's rows); 0 when `rfm` is NULL.
+//
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `rfm` is NULL or a live reference.
+size_t qudao_rfm_len(const qudao_rfm *rfm);
+
+// Number of segments of the scheme; 0 when `rfm` is NULL.
+//
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `rfm` is NULL or a live reference.
+size_t qudao_rfm_segment_count(const qudao_rfm *rfm);
+
+// The id of segment `index` (as the `segment` column gives it), NUL-terminated, borrowed
+// from `rfm` and valid while a reference to it lives; NULL when `rfm` is NULL or `index` is
+// out of range.
+//
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `rfm` is NULL or a live reference.
+const char *qudao_rfm_segment_id(const qudao_rfm *rfm, size_t index);
+
+// Copy the per-row results into host arrays of `len` elements each (`len` must equal
+// `qudao_rfm_len`): R, F and M scores and the segment index (into the scheme's segments,
+// see `qudao_rfm_segment_id`). Any array may be NULL to skip it.
+//
+// A wrong `len` is `QUDAO_STATUS_INVALID_ARGUMENT`; then nothing is written.
+// Nullability: `rfm` must not be NULL; the arrays and `err` may be.
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `rfm` is a live reference; each non-NULL array has `len` writable elements; `err` is NULL
+// or valid for writing one pointer.
+qudao_status qudao_rfm_columns(const qudao_rfm *rfm,
+                               uint8_t *r,
+                               uint8_t *f,
+                               uint8_t *m,
+                               uint16_t *segment,
+                               size_t len,
+                               qudao_error **err);
+
+// The segment summary as a UTF-8 JSON array, in the scheme's segment order: per segment
+// `id`, `label` and `strategy` (`en`, `zh`), `customers`, `orders`, `revenue` (minor units),
+// `revenue_share` (a decimal string, 6 places, null when total revenue is not positive) and
+// `average_order_value` (minor units, null without orders).
+//
+// On success `*out` receives a new buffer the host frees with `qudao_bytes_free`.
+// Nullability: `rfm` and `out` must not be NULL; `err` may be.
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `rfm` is a live reference; `out` is valid for writing one pointer; `err` is NULL or valid
+// for writing one pointer.
+qudao_status qudao_rfm_segments_json(const qudao_rfm *rfm, qudao_bytes **out, qudao_error **err);
+
+// Everything but the per-row columns, as UTF-8 JSON: `scheme` (its id), `recency`,
+// `frequency` and `monetary` (each: the `rule` used, its `bins` with customers and the value
+// range per score, the `breaks` used, and the `collapsed` scores nobody got because tied
+// values collapsed bins) and `segments` (as `qudao_rfm_segments_json`).
+//
+// On success `*out` receives a new buffer the host frees with `qudao_bytes_free`.
+// Nullability: `rfm` and `out` must not be NULL; `err` may be.
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `rfm` is a live reference; `out` is valid for writing one pointer; `err` is NULL or valid
+// for writing one pointer.
+qudao_status qudao_rfm_summary_json(const qudao_rfm *rfm, qudao_bytes **out, qudao_error **err);
 
 // Add a reference to a data set and return it (the same pointer). Returns NULL when `ds` is
 // NULL.

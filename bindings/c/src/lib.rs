@@ -15,6 +15,7 @@
 
 mod args;
 mod bytes;
+pub mod customer;
 mod dataset;
 #[doc(hidden)]
 pub mod entry;
@@ -50,6 +51,7 @@ pub extern "C" fn qudao_version() -> *const c_char {
 
 #[cfg(test)]
 mod tests {
+    mod customer;
     mod ffi;
     mod header;
 }

@@ -1,0 +1,1 @@
+//! The customer functions called from Rust.
