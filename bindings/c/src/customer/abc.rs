@@ -53,7 +53,7 @@ pub unsafe extern "C" fn qudao_abc_classify(
         let positions: Vec<u32>;
         let tie_key = if tie_key.is_null() {
             positions = (0..n)
-                .map(|i| u32::try_from(i))
+                .map(u32::try_from)
                 .collect::<Result<_, _>>()
                 .map_err(|_| {
                     crate::entry::Failure::invalid(

@@ -408,7 +408,7 @@ pub unsafe extern "C" fn qudao_clv_model_params(
         let valid = OutArray::optional(std_error_valid, len, "std_error_valid")?;
         for (i, (_, v)) in m.params.iter().enumerate() {
             let e = m.fit.as_ref().and_then(|f| f.std_errors.get(i).copied().flatten());
-            // SAFETY (all three): each array has `len` writable elements (the caller's
+            // SAFETY: each array has `len` writable elements (the caller's
             // contract) and `i < len`.
             unsafe {
                 if let Some(a) = &values {

@@ -342,7 +342,7 @@ pub unsafe extern "C" fn qudao_rfm_columns(
         let f = OutArray::optional(f, len, "f")?;
         let m = OutArray::optional(m, len, "m")?;
         let segment = OutArray::optional(segment, len, "segment")?;
-        // SAFETY (all below): each array has `len` writable elements (the caller's contract).
+        // SAFETY: each array has `len` writable elements (the caller's contract).
         unsafe {
             if let Some(a) = r {
                 a.fill_from(&h.r);
