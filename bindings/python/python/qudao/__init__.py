@@ -41,6 +41,22 @@ from ._native import (
     RuleError,
 )
 from ._types import Dataset, Summary, Table
+from .customers import (
+    CustomerSummary,
+    Fit,
+    Membership,
+    Rfm,
+    SegmentScheme,
+    TierScheme,
+    clv,
+    customer_summary,
+    fit_bgnbd,
+    fit_gamma_gamma,
+    fit_pareto_nbd,
+    membership,
+    plot_clv,
+    rfm,
+)
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from typing import Protocol
@@ -55,18 +71,32 @@ __version__: str = _native.__version__
 
 __all__ = [
     "ArgumentError",
+    "CustomerSummary",
     "DataError",
     "Dataset",
+    "Fit",
     "InternalError",
+    "Membership",
     "QudaoError",
     "QudaoIOError",
     "QudaoOverflowError",
+    "Rfm",
     "RuleError",
+    "SegmentScheme",
     "Summary",
     "Table",
+    "TierScheme",
     "__version__",
+    "clv",
+    "customer_summary",
+    "fit_bgnbd",
+    "fit_gamma_gamma",
+    "fit_pareto_nbd",
     "from_arrow",
     "load_csv",
+    "membership",
+    "plot_clv",
+    "rfm",
     "sample",
 ]
 
