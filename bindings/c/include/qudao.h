@@ -392,10 +392,10 @@ typedef struct {
 // order). Leave an array NULL to skip its column. Points are whole points; the basis is
 // minor units of spend or points, as the scheme's basis says.
 //
-// Versioning: `struct_size` must be `sizeof(qudao_membership_columns)`.
+// Versioning: `struct_size` must be `sizeof(qudao_member_columns)`.
 // Ownership: the host owns the struct and every array; nothing is retained.
 typedef struct {
-  // `sizeof(qudao_membership_columns)`.
+  // `sizeof(qudao_member_columns)`.
   uint32_t struct_size;
   // Elements in each array; must equal `qudao_membership_len`.
   size_t rows;
@@ -417,7 +417,7 @@ typedef struct {
   int64_t *shortfall;
   // The value the tier is judged on (rolling spend in minor units, or balance).
   int64_t *basis;
-} qudao_membership_columns;
+} qudao_member_columns;
 
 // Borrowed UTF-8 text given by the host: `len` bytes at `ptr`, not NUL-terminated.
 //
@@ -1077,11 +1077,11 @@ qudao_status qudao_membership_id(const qudao_membership *membership,
 // Thread safety: may be called from any thread.
 //
 // # Safety
-// `membership` is a live reference; `cols` is a valid `qudao_membership_columns` whose
+// `membership` is a live reference; `cols` is a valid `qudao_member_columns` whose
 // non-NULL arrays have `rows` writable elements; `err` is NULL or valid for writing one
 // pointer.
 qudao_status qudao_membership_columns(const qudao_membership *membership,
-                                      const qudao_membership_columns *cols,
+                                      const qudao_member_columns *cols,
                                       qudao_error **err);
 
 // The totals as UTF-8 JSON: `scheme` (id), `as_of`, `tiers` (ids, lowest first),

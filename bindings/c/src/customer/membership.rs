@@ -206,12 +206,12 @@ pub unsafe extern "C" fn qudao_membership_id(
 /// order). Leave an array NULL to skip its column. Points are whole points; the basis is
 /// minor units of spend or points, as the scheme's basis says.
 ///
-/// Versioning: `struct_size` must be `sizeof(qudao_membership_columns)`.
+/// Versioning: `struct_size` must be `sizeof(qudao_member_columns)`.
 /// Ownership: the host owns the struct and every array; nothing is retained.
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
-pub struct qudao_membership_columns {
-    /// `sizeof(qudao_membership_columns)`.
+pub struct qudao_member_columns {
+    /// `sizeof(qudao_member_columns)`.
     pub struct_size: u32,
     /// Elements in each array; must equal `qudao_membership_len`.
     pub rows: usize,
@@ -244,13 +244,13 @@ pub struct qudao_membership_columns {
 /// Thread safety: may be called from any thread.
 ///
 /// # Safety
-/// `membership` is a live reference; `cols` is a valid `qudao_membership_columns` whose
+/// `membership` is a live reference; `cols` is a valid `qudao_member_columns` whose
 /// non-NULL arrays have `rows` writable elements; `err` is NULL or valid for writing one
 /// pointer.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn qudao_membership_columns(
     membership: *const qudao_membership,
-    cols: *const qudao_membership_columns,
+    cols: *const qudao_member_columns,
     err: *mut *mut qudao_error,
 ) -> qudao_status {
     ffi!(err: err, nonnull: [membership, cols], {
@@ -258,13 +258,13 @@ pub unsafe extern "C" fn qudao_membership_columns(
         let m = &unsafe { borrow(membership) }.inner;
         // SAFETY: `cols` is non-NULL and readable for its first field (the caller's contract).
         let size = unsafe { std::ptr::addr_of!((*cols).struct_size).read_unaligned() };
-        if size as usize != size_of::<qudao_membership_columns>() {
+        if size as usize != size_of::<qudao_member_columns>() {
             return Err(Failure::invalid(
                 "cols",
                 format!(
-                    "struct_size is {size}, this library knows qudao_membership_columns of {} \
-                     bytes; set struct_size = sizeof(qudao_membership_columns)",
-                    size_of::<qudao_membership_columns>()
+                    "struct_size is {size}, this library knows qudao_member_columns of {} \
+                     bytes; set struct_size = sizeof(qudao_member_columns)",
+                    size_of::<qudao_member_columns>()
                 ),
             ));
         }

@@ -692,8 +692,8 @@ fn membership_ledgers_and_errors() {
     assert_eq!(n, 7, "every customer of the master data, buyers or not");
     let (mut tier, mut balance, mut earned) = (vec![9u8; n], vec![0i64; n], vec![0i64; n]);
     let (mut redeemed, mut reversed) = (vec![0i64; n], vec![0i64; n]);
-    let mut cols = qudao_membership_columns {
-        struct_size: size_of::<qudao_membership_columns>() as u32,
+    let mut cols = qudao_member_columns {
+        struct_size: size_of::<qudao_member_columns>() as u32,
         rows: n,
         tier: tier.as_mut_ptr(),
         supported_tier: ptr::null_mut(),
