@@ -28,6 +28,29 @@ pub fn sample(lines: usize) -> Dataset {
     }
 }
 
+/// The sample company at `lines` lines and `customers` customers (the customer-value targets
+/// are stated for 10,000,000 lines and 1,000,000 customers).
+pub fn sample_with_customers(lines: usize, customers: usize) -> Dataset {
+    let mut cfg = qudao::sample::SampleConfig::with_lines(lines);
+    cfg.seed = 42;
+    cfg.customers = customers;
+    match qudao::sample::generate(&cfg) {
+        Ok(s) => s.dataset,
+        Err(e) => panic!("cannot generate the sample: {e}"),
+    }
+}
+
+/// Customers for a bench of `lines` lines: one per ten lines.
+pub fn customers_for(lines: usize) -> usize {
+    (lines / 10).max(100)
+}
+
+/// Reset the peak resident memory mark (Linux `clear_refs`), so a later [`peak_rss`] measures
+/// only what follows. Returns whether it worked.
+pub fn reset_peak_rss() -> bool {
+    std::fs::write("/proc/self/clear_refs", "5").is_ok()
+}
+
 /// A CSV directory of the sample at `lines` lines, generated on first use.
 pub fn csv_fixture(lines: usize) -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench-data");

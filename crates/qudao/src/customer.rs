@@ -24,12 +24,17 @@
 //! [`CustomerState`] is the partial state of one data partition: `new` is the identity,
 //! [`CustomerState::merge`] is associative and commutative, [`CustomerState::finish`] gives the
 //! table. Distinct orders and periods are counted exactly (each state keeps, per customer,
-//! the sorted distinct `(order, period)` pairs it saw). [`CustomerSummary::compute`] is the
-//! in-memory fast path over a whole [`Dataset`]: it splits the customers into ranges, counts
-//! each range's distinct pairs in a bounded buffer and never holds all pairs at once, on all
-//! cores. Both paths give the same table (tested).
-
-use std::ops::Range;
+//! the sorted distinct `(order, period)` pairs it saw).
+//!
+//! [`CustomerSummary::compute`] is the in-memory fast path over a whole [`Dataset`], on all
+//! cores: each thread owns a range of customers and scans every line once. A customer's
+//! running values sit together in one 48-byte record, loaded for a group of lines before they
+//! are updated so the memory waits overlap. Distinct orders are counted with a bitset over
+//! the interned order codes (an order has one customer); distinct periods by counting period
+//! changes, which is exact while each customer's lines arrive in date order — customers whose
+//! lines do not are flagged and recounted exactly from their `(order, period)` pairs in a
+//! second, bounded pass. Both paths give the same table (tested on random partitions and row
+//! orders).
 
 use serde::{Deserialize, Serialize};
 
@@ -144,19 +149,118 @@ impl schemars::JsonSchema for Date {
 
 const NO_DAY: i32 = i32::MAX;
 
-/// Per-customer running values (struct of arrays over a customer code range).
+/// One customer's values (48 bytes, kept together: lines arrive in any customer order, so one
+/// record touched per line instead of one array per field).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CustomerValues {
+    /// Net value (sales − returns), minor units.
+    pub net: i64,
+    /// Net value in the first active period, minor units (after [`CustomerSummary`] is built;
+    /// sales only while running).
+    pub first_period_value: i64,
+    /// Net cost of goods of the lines that have one, minor units.
+    pub cost: i64,
+    /// First purchase day ([`i32::MAX`] when none).
+    pub first_day: i32,
+    /// Last purchase day.
+    pub last_day: i32,
+    /// Sale lines.
+    pub lines: u32,
+    /// Distinct sale orders.
+    pub orders: u32,
+    /// Distinct active periods.
+    pub active_periods: u32,
+    flags: u32,
+}
+
+/// A line without cost was seen.
+const COST_MISSING: u32 = 1;
+/// Lines arrived out of date order: periods must be recounted from pairs.
+const RECOUNT: u32 = 2;
+
+impl Default for CustomerValues {
+    fn default() -> Self {
+        CustomerValues {
+            net: 0,
+            first_period_value: 0,
+            cost: 0,
+            first_day: NO_DAY,
+            last_day: i32::MIN,
+            lines: 0,
+            orders: 0,
+            active_periods: 0,
+            flags: 0,
+        }
+    }
+}
+
+impl CustomerValues {
+    /// Whether the customer made a purchase.
+    pub fn purchased(&self) -> bool {
+        self.first_day != NO_DAY
+    }
+
+    /// Whether every line had a cost.
+    pub fn cost_complete(&self) -> bool {
+        self.flags & COST_MISSING == 0
+    }
+
+    /// Add one line's money and dates (not the distinct counts). Returns `false` on overflow.
+    #[inline(always)]
+    fn add(
+        &mut self,
+        day: i32,
+        period: i32,
+        amount: i64,
+        cost: Option<i64>,
+        unit: TimeUnit,
+    ) -> bool {
+        let mut ok = true;
+        match self.net.checked_add(amount) {
+            Some(v) => self.net = v,
+            None => ok = false,
+        }
+        match cost {
+            Some(v) => match self.cost.checked_add(v) {
+                Some(s) => self.cost = s,
+                None => ok = false,
+            },
+            None => self.flags |= COST_MISSING,
+        }
+        if amount < 0 || period == i32::MIN {
+            return ok;
+        }
+        ok & self.add_sale(day, period, amount, unit)
+    }
+
+    /// The sale part of [`CustomerValues::add`]: line count, first/last day, first-period sales.
+    #[inline(always)]
+    fn add_sale(&mut self, day: i32, period: i32, amount: i64, unit: TimeUnit) -> bool {
+        let mut ok = true;
+        self.lines += 1;
+        let first_p = if self.first_day == NO_DAY {
+            i32::MAX
+        } else {
+            unit.period_of(self.first_day)
+        };
+        if period < first_p {
+            self.first_period_value = amount;
+        } else if period == first_p {
+            match self.first_period_value.checked_add(amount) {
+                Some(s) => self.first_period_value = s,
+                None => ok = false,
+            }
+        }
+        self.first_day = self.first_day.min(day);
+        self.last_day = self.last_day.max(day);
+        ok
+    }
+}
+
+/// Per-customer running values over a customer code range.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Scalars {
-    first_day: Vec<i32>,
-    last_day: Vec<i32>,
-    sale_lines: Vec<u32>,
-    net: Vec<i64>,
-    /// Sales dated in the first active period (returns there are netted at finish).
-    first_period_sales: Vec<i64>,
-    /// Net cost of goods, when the data has a cost column.
-    cost: Vec<i64>,
-    /// Customers with a line without cost (bitset).
-    cost_missing: Vec<u64>,
+    acc: Vec<CustomerValues>,
     /// Returns: `(customer, period, amount)`, sorted at seal.
     returns: Vec<(u32, i32, i64)>,
     /// The first customer whose sums overflowed, if any.
@@ -168,151 +272,83 @@ struct Scalars {
 impl Scalars {
     fn new(n: usize) -> Scalars {
         Scalars {
-            first_day: vec![NO_DAY; n],
-            last_day: vec![i32::MIN; n],
-            sale_lines: vec![0; n],
-            net: vec![0; n],
-            first_period_sales: vec![0; n],
-            cost: Vec::new(),
-            cost_missing: vec![0; n.div_ceil(64)],
+            acc: vec![CustomerValues::default(); n],
             returns: Vec::new(),
             overflow: None,
             has_cost: false,
         }
     }
 
-    fn ensure_cost(&mut self) {
-        if !self.has_cost {
-            self.has_cost = true;
-            self.cost = vec![0; self.net.len()];
-        }
+    fn note_overflow(&mut self, cust: u32) {
+        self.overflow = Some(self.overflow.map_or(cust, |o| o.min(cust)));
     }
 
-    #[inline]
-    fn mark_cost_missing(&mut self, k: usize) {
-        self.cost_missing[k / 64] |= 1 << (k % 64);
-    }
-
-    /// Add the lines of `c` at rows in `rows` whose customer is in `range`.
-    fn update(&mut self, c: &TxChunk, rows: Range<usize>, range: &Range<u32>, o: &CustomerOptions) {
-        if !c.cost.is_empty() {
-            self.ensure_cost();
-        }
-        let (lo, hi) = (range.start, range.end);
-        let as_of = o.as_of.0;
-        for i in rows {
-            let cust = c.customer[i];
-            if cust < lo || cust >= hi {
-                continue;
-            }
+    /// Add every line of `c` (the partition path: distinct counts come from pairs).
+    fn update(&mut self, c: &TxChunk, o: &CustomerOptions) {
+        self.has_cost |= !c.cost.is_empty();
+        let unit = o.period;
+        for i in 0..c.len() {
             let d = c.date[i];
-            if d > as_of {
+            if d > o.as_of.0 {
                 continue;
             }
-            let k = (cust - lo) as usize;
+            let cust = c.customer[i];
             let amount = c.amount[i];
-            let Some(net) = self.net[k].checked_add(amount) else {
-                self.overflow.get_or_insert(cust);
-                continue;
+            let p = unit.period_of(d);
+            let is_return = c.quantity[i] < 0;
+            let a = &mut self.acc[cust as usize];
+            let ok = if is_return {
+                a.add(d, i32::MIN, amount, c.cost_of(i), unit)
+            } else {
+                a.add(d, p, amount, c.cost_of(i), unit)
             };
-            self.net[k] = net;
-            match c.cost_of(i) {
-                Some(v) => match self.cost[k].checked_add(v) {
-                    Some(s) => self.cost[k] = s,
-                    None => {
-                        self.overflow.get_or_insert(cust);
-                    }
-                },
-                None => self.mark_cost_missing(k),
-            }
-            let p = o.period.period_of(d);
-            if c.quantity[i] < 0 {
+            if is_return {
                 self.returns.push((cust, p, amount));
-                continue;
             }
-            self.sale_lines[k] += 1;
-            let first = self.first_day[k];
-            let first_p = if first == NO_DAY {
-                i32::MAX
-            } else {
-                o.period.period_of(first)
-            };
-            if p < first_p {
-                self.first_period_sales[k] = amount;
-            } else if p == first_p {
-                match self.first_period_sales[k].checked_add(amount) {
-                    Some(s) => self.first_period_sales[k] = s,
-                    None => {
-                        self.overflow.get_or_insert(cust);
-                    }
-                }
-            }
-            if d < first {
-                self.first_day[k] = d;
-            }
-            if d > self.last_day[k] {
-                self.last_day[k] = d;
+            if !ok {
+                self.note_overflow(cust);
             }
         }
     }
 
-    fn seal(&mut self) {
-        self.returns.sort_unstable();
-    }
-
-    fn merge(&mut self, other: &Scalars, lo: u32, o: &CustomerOptions) {
-        if other.has_cost {
-            self.ensure_cost();
-        }
-        for k in 0..self.net.len() {
-            let (a, b) = (self.first_day[k], other.first_day[k]);
-            let pa = if a == NO_DAY {
+    fn merge(&mut self, other: &Scalars, o: &CustomerOptions) {
+        self.has_cost |= other.has_cost;
+        let period = |d: i32| {
+            if d == NO_DAY {
                 i32::MAX
             } else {
-                o.period.period_of(a)
-            };
-            let pb = if b == NO_DAY {
-                i32::MAX
-            } else {
-                o.period.period_of(b)
-            };
+                o.period.period_of(d)
+            }
+        };
+        for (k, (a, b)) in self.acc.iter_mut().zip(&other.acc).enumerate() {
+            let (pa, pb) = (period(a.first_day), period(b.first_day));
+            let mut ok = true;
             if pb < pa {
-                self.first_period_sales[k] = other.first_period_sales[k];
-            } else if pa == pb && b != NO_DAY {
-                match self.first_period_sales[k].checked_add(other.first_period_sales[k]) {
-                    Some(s) => self.first_period_sales[k] = s,
-                    None => {
-                        self.overflow.get_or_insert(lo + k as u32);
-                    }
+                a.first_period_value = b.first_period_value;
+            } else if pa == pb && b.first_day != NO_DAY {
+                match a.first_period_value.checked_add(b.first_period_value) {
+                    Some(s) => a.first_period_value = s,
+                    None => ok = false,
                 }
             }
-            self.first_day[k] = a.min(b);
-            self.last_day[k] = self.last_day[k].max(other.last_day[k]);
-            self.sale_lines[k] += other.sale_lines[k];
-            match self.net[k].checked_add(other.net[k]) {
-                Some(s) => self.net[k] = s,
-                None => {
-                    self.overflow.get_or_insert(lo + k as u32);
-                }
+            a.first_day = a.first_day.min(b.first_day);
+            a.last_day = a.last_day.max(b.last_day);
+            a.lines += b.lines;
+            a.flags |= b.flags;
+            match (a.net.checked_add(b.net), a.cost.checked_add(b.cost)) {
+                (Some(n), Some(c)) => (a.net, a.cost) = (n, c),
+                _ => ok = false,
             }
-            if other.has_cost {
-                match self.cost[k].checked_add(other.cost[k]) {
-                    Some(s) => self.cost[k] = s,
-                    None => {
-                        self.overflow.get_or_insert(lo + k as u32);
-                    }
-                }
+            if !ok {
+                let cust = k as u32;
+                self.overflow = Some(self.overflow.map_or(cust, |x| x.min(cust)));
             }
-        }
-        for (w, o) in self.cost_missing.iter_mut().zip(&other.cost_missing) {
-            *w |= o;
         }
         self.returns.extend_from_slice(&other.returns);
         self.returns.sort_unstable();
-        self.overflow = match (self.overflow, other.overflow) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
+        if let Some(c) = other.overflow {
+            self.note_overflow(c);
+        }
     }
 }
 
@@ -335,55 +371,66 @@ fn period_of_pair(pair: u64) -> i32 {
     pair as u32 as i32
 }
 
-/// Fill, per customer of `range`, the `(order, period)` pairs of its sale lines (consecutive
-/// repeats skipped), given an upper bound `cap[k]` of each customer's count; then sort and
-/// deduplicate each customer's slice. Returns the offsets of the raw slices and their lengths.
+/// Fill the `(order, period)` pairs of the sale lines of the customers `wanted` says (codes
+/// `base..base + capacity.len()`), into slots sized by `capacity` (an upper bound: the
+/// customer's sale lines); consecutive repeats are skipped. Then sort and deduplicate each
+/// slot. Returns each slot's `(start, len)`.
 fn collect_pairs<'c>(
     chunks: impl Iterator<Item = &'c TxChunk>,
-    range: &Range<u32>,
-    cap: &[u32],
+    base: u32,
+    capacity: &[u32],
+    wanted: impl Fn(u32) -> bool,
     o: &CustomerOptions,
     pairs: &mut Vec<u64>,
-) -> (Vec<usize>, Vec<u32>) {
-    let n = (range.end - range.start) as usize;
-    let mut offsets = Vec::with_capacity(n + 1);
+) -> Vec<(usize, usize)> {
+    let n = capacity.len();
+    // (next write position, end) per customer, together so a line touches one place.
+    let mut slots: Vec<(usize, usize)> = Vec::with_capacity(n);
     let mut total = 0usize;
-    for &c in &cap[..n] {
-        offsets.push(total);
-        total += c as usize;
+    for &c in capacity {
+        let end = total + c as usize;
+        slots.push((total, end));
+        total = end;
     }
-    offsets.push(total);
     pairs.clear();
     pairs.resize(total, 0);
-    let mut len = vec![0u32; n];
-    let (lo, hi) = (range.start, range.end);
+    let width = n as u32;
     let as_of = o.as_of.0;
+    let unit = o.period;
     for c in chunks {
+        let (customer, date, quantity, order) = (
+            c.customer.as_slice(),
+            c.date.as_slice(),
+            c.quantity.as_slice(),
+            c.order.as_slice(),
+        );
         let mut prev: Option<(u32, u64)> = None;
         for i in 0..c.len() {
-            let cust = c.customer[i];
-            if cust < lo || cust >= hi {
+            let cust = customer[i];
+            if cust.wrapping_sub(base) >= width || !wanted(cust) {
                 continue;
             }
-            let d = c.date[i];
-            if d > as_of || c.quantity[i] < 0 {
+            let d = date[i];
+            if d > as_of || quantity[i] < 0 {
                 continue;
             }
-            let key = pack(c.order[i], o.period.period_of(d));
+            let key = pack(order[i], unit.period_of(d));
             if prev == Some((cust, key)) {
                 continue;
             }
             prev = Some((cust, key));
-            let k = (cust - lo) as usize;
-            // The bound counts every sale line, so this slot exists.
-            if len[k] < cap[k] {
-                pairs[offsets[k] + len[k] as usize] = key;
-                len[k] += 1;
+            let slot = &mut slots[(cust - base) as usize];
+            // The slot holds every sale line of the customer, so there is room.
+            if slot.0 < slot.1 {
+                pairs[slot.0] = key;
+                slot.0 += 1;
             }
         }
     }
-    for k in 0..n {
-        let s = &mut pairs[offsets[k]..offsets[k] + len[k] as usize];
+    let mut start = 0usize;
+    let mut out = Vec::with_capacity(n);
+    for &(written, end) in &slots {
+        let s = &mut pairs[start..written];
         s.sort_unstable();
         let mut w = 0;
         for r in 0..s.len() {
@@ -392,9 +439,10 @@ fn collect_pairs<'c>(
                 w += 1;
             }
         }
-        len[k] = w as u32;
+        out.push((start, w));
+        start = end;
     }
-    (offsets, len)
+    out
 }
 
 /// Distinct orders and distinct periods of a sorted, deduplicated pair slice.
@@ -426,7 +474,7 @@ fn count_distinct(pairs: &[u64], scratch: &mut Vec<i32>) -> (u32, u32) {
 /// let opts = CustomerOptions::new(as_of, Frequency::DistinctOrders);
 /// let mut state = CustomerState::new(ds.master.customers.len(), opts);
 /// for chunk in &ds.transactions.chunks {
-///     state.update(chunk);
+///     state.update(chunk).unwrap();
 /// }
 /// let table = state.finish(ds).unwrap();
 /// assert_eq!(table, qudao::customer::CustomerSummary::compute(ds, opts).unwrap());
@@ -434,7 +482,6 @@ fn count_distinct(pairs: &[u64], scratch: &mut Vec<i32>) -> (u32, u32) {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CustomerState {
     options: CustomerOptions,
-    customers: u32,
     scalars: Scalars,
     sets: PairSets,
 }
@@ -444,7 +491,6 @@ impl CustomerState {
     pub fn new(customers: usize, options: CustomerOptions) -> CustomerState {
         CustomerState {
             options,
-            customers: customers as u32,
             scalars: Scalars::new(customers),
             sets: PairSets {
                 offsets: vec![0; customers + 1],
@@ -458,43 +504,57 @@ impl CustomerState {
         &self.options
     }
 
-    /// Add one chunk (partition) of lines.
-    pub fn update(&mut self, chunk: &TxChunk) {
-        let range = 0..self.customers;
-        let mut part = Scalars::new(self.customers as usize);
-        part.update(chunk, 0..chunk.len(), &range, &self.options);
+    fn customers(&self) -> usize {
+        self.scalars.acc.len()
+    }
+
+    /// Add one chunk (partition) of lines. Customer codes must be below the state's count.
+    pub fn update(&mut self, chunk: &TxChunk) -> Result<()> {
+        let n = self.customers();
+        if let Some(i) = chunk.customer.iter().position(|&c| c as usize >= n) {
+            return Err(Error::invalid_argument(
+                "chunk",
+                format!(
+                    "row {i}: customer code {} but the state has {n} customers",
+                    chunk.customer[i]
+                ),
+            ));
+        }
+        let mut part = Scalars::new(n);
+        part.update(chunk, &self.options);
+        part.returns.sort_unstable();
+        let capacity: Vec<u32> = part.acc.iter().map(|a| a.lines).collect();
         let mut pairs = Vec::new();
-        let (offsets, len) = collect_pairs(
+        let slots = collect_pairs(
             std::iter::once(chunk),
-            &range,
-            &part.sale_lines,
+            0,
+            &capacity,
+            |_| true,
             &self.options,
             &mut pairs,
         );
-        part.seal();
         let mut sets = PairSets {
-            offsets: Vec::with_capacity(offsets.len()),
+            offsets: Vec::with_capacity(n + 1),
             pairs: Vec::new(),
         };
-        for k in 0..self.customers as usize {
+        for &(start, len) in &slots {
             sets.offsets.push(sets.pairs.len());
-            sets.pairs
-                .extend_from_slice(&pairs[offsets[k]..offsets[k] + len[k] as usize]);
+            sets.pairs.extend_from_slice(&pairs[start..start + len]);
         }
         sets.offsets.push(sets.pairs.len());
         let other = CustomerState {
             options: self.options,
-            customers: self.customers,
             scalars: part,
             sets,
         };
         // Merging keeps one code path for combining, whatever the partitioning.
         self.merge_from(&other);
+        Ok(())
     }
 
     /// Merge another partition's state. Both must have the same options and customer count.
     pub fn merge(mut self, other: &CustomerState) -> Result<CustomerState> {
-        if self.options != other.options || self.customers != other.customers {
+        if self.options != other.options || self.customers() != other.customers() {
             return Err(Error::invalid_argument(
                 "other",
                 "states to merge must have the same options and customer count",
@@ -505,8 +565,8 @@ impl CustomerState {
     }
 
     fn merge_from(&mut self, other: &CustomerState) {
-        self.scalars.merge(&other.scalars, 0, &self.options);
-        let n = self.customers as usize;
+        self.scalars.merge(&other.scalars, &self.options);
+        let n = self.customers();
         let (a, b) = (&self.sets, &other.sets);
         let mut out = PairSets {
             offsets: Vec::with_capacity(n + 1),
@@ -545,15 +605,14 @@ impl CustomerState {
 
     /// The table. `dataset` gives the customer ids (rows are in id order).
     pub fn finish(&self, dataset: &Dataset) -> Result<CustomerSummary> {
-        let n = self.customers as usize;
-        let mut orders = vec![0u32; n];
-        let mut periods = vec![0u32; n];
+        let mut s = self.scalars.clone();
         let mut scratch = Vec::new();
-        for k in 0..n {
-            let s = &self.sets.pairs[self.sets.offsets[k]..self.sets.offsets[k + 1]];
-            (orders[k], periods[k]) = count_distinct(s, &mut scratch);
+        for (k, a) in s.acc.iter_mut().enumerate() {
+            let p = &self.sets.pairs[self.sets.offsets[k]..self.sets.offsets[k + 1]];
+            (a.orders, a.active_periods) = count_distinct(p, &mut scratch);
+            a.flags &= !RECOUNT;
         }
-        CustomerSummary::assemble(dataset, self.options, &self.scalars, &orders, &periods)
+        CustomerSummary::assemble(dataset, self.options, s)
     }
 }
 
@@ -591,33 +650,16 @@ pub struct CustomerRow {
 }
 
 /// The per-customer table: one row per customer with a purchase on or before the date, in
-/// customer id order. Columns are public vectors of equal length.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+/// customer id order. Read it by row with the accessors.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CustomerSummary {
-    /// The options used.
-    pub options: Option<CustomerOptions>,
-    /// Customer code (into the master data's customers).
-    pub customer: Vec<u32>,
-    /// First purchase day.
-    pub first_day: Vec<i32>,
-    /// Last purchase day.
-    pub last_day: Vec<i32>,
-    /// Distinct sale orders.
-    pub orders: Vec<u32>,
-    /// Sale lines.
-    pub lines: Vec<u32>,
-    /// Distinct active periods.
-    pub active_periods: Vec<u32>,
-    /// Net value (sales − returns), minor units.
-    pub monetary: Vec<i64>,
-    /// Net value in the first active period, minor units.
-    pub first_period_value: Vec<i64>,
-    /// Net cost of goods, minor units; empty when the data has no cost column.
-    pub cost: Vec<i64>,
-    /// Rows whose cost is incomplete (some line had no cost), as row indices.
-    pub cost_incomplete: Vec<u32>,
-    /// Customer codes with lines in the window but only returns (left out, counted).
-    pub only_returns: Vec<u32>,
+    options: CustomerOptions,
+    /// Values by customer code.
+    values: Vec<CustomerValues>,
+    /// Customer codes of the rows, in id order.
+    rows: Vec<u32>,
+    has_cost: bool,
+    only_returns: Vec<u32>,
 }
 
 impl CustomerSummary {
@@ -637,7 +679,8 @@ impl CustomerSummary {
     }
 
     /// [`CustomerSummary::compute`] with an explicit thread count and pair-buffer size (in
-    /// pairs per thread); the result does not depend on either.
+    /// pairs per thread, for the recount of customers whose lines are out of date order);
+    /// the result does not depend on either.
     pub fn compute_with(
         dataset: &Dataset,
         options: CustomerOptions,
@@ -645,17 +688,51 @@ impl CustomerSummary {
         pair_budget: usize,
     ) -> Result<CustomerSummary> {
         let n = dataset.master.customers.len();
-        let threads = threads.clamp(1, 64).min(n.max(1));
         let chunks = &dataset.transactions.chunks;
-        // Split customers into one contiguous range per thread; each thread scans all lines
-        // and keeps its own customers, so no state is duplicated and nothing is merged.
-        let bounds: Vec<u32> = (0..=threads).map(|t| (n * t / threads) as u32).collect();
+        for c in chunks {
+            if let Some(i) = c.customer.iter().position(|&x| x as usize >= n) {
+                return Err(Error::invalid_argument(
+                    "dataset",
+                    format!("row {i}: customer code {} out of range", c.customer[i]),
+                ));
+            }
+        }
+        let threads = threads.clamp(1, 64).min(n.max(1));
+        // Interned order codes are dense: a bitset of them counts distinct orders exactly.
+        let order_codes = dataset.transactions.orders.len();
+        let dense_orders = order_codes > 0
+            && chunks
+                .iter()
+                .all(|c| c.order.iter().all(|&o| (o as usize) < order_codes));
+        let mut values = vec![CustomerValues::default(); n];
+        let mut returns = Vec::new();
+        let mut overflow: Option<u32> = None;
+        // One contiguous customer range per thread; each scans all lines and keeps its own.
+        let mut parts: Vec<(u32, &mut [CustomerValues])> = Vec::with_capacity(threads);
+        let mut rest = values.as_mut_slice();
+        let mut base = 0u32;
+        for t in 0..threads {
+            let end = n * (t + 1) / threads;
+            let (mine, tail) = rest.split_at_mut(end - base as usize);
+            parts.push((base, mine));
+            base = end as u32;
+            rest = tail;
+        }
         let pair_budget = pair_budget.max(1);
-        let parts: Vec<(Scalars, Vec<u32>, Vec<u32>)> = std::thread::scope(|s| {
-            let handles: Vec<_> = (0..threads)
-                .map(|t| {
-                    let range = bounds[t]..bounds[t + 1];
-                    s.spawn(move || summarise_range(chunks, range, &options, pair_budget))
+        let results: Vec<RangeResult> = std::thread::scope(|s| {
+            let handles: Vec<_> = parts
+                .into_iter()
+                .map(|(base, acc)| {
+                    s.spawn(move || {
+                        summarise_range(
+                            chunks,
+                            base,
+                            acc,
+                            &options,
+                            dense_orders.then_some(order_codes),
+                            pair_budget,
+                        )
+                    })
                 })
                 .collect();
             handles
@@ -663,24 +740,26 @@ impl CustomerSummary {
                 .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
                 .collect()
         });
-        let mut scalars = Scalars::new(0);
-        let mut orders = Vec::with_capacity(n);
-        let mut periods = Vec::with_capacity(n);
-        for (s, o, p) in parts {
-            scalars.append(s);
-            orders.extend(o);
-            periods.extend(p);
+        for (r, o) in results {
+            returns.extend(r);
+            if let Some(c) = o {
+                overflow = Some(overflow.map_or(c, |x| x.min(c)));
+            }
         }
-        scalars.seal();
-        Self::assemble(dataset, options, &scalars, &orders, &periods)
+        returns.sort_unstable();
+        let scalars = Scalars {
+            acc: values,
+            returns,
+            overflow,
+            has_cost: chunks.iter().any(|c| !c.cost.is_empty()),
+        };
+        Self::assemble(dataset, options, scalars)
     }
 
     fn assemble(
         dataset: &Dataset,
         options: CustomerOptions,
-        s: &Scalars,
-        orders: &[u32],
-        periods: &[u32],
+        mut s: Scalars,
     ) -> Result<CustomerSummary> {
         let customers = &dataset.master.customers;
         if let Some(c) = s.overflow {
@@ -689,127 +768,173 @@ impl CustomerSummary {
                 customers.id(c)
             )));
         }
-        // Returns in the first active period net that period's value.
-        let mut first_value = s.first_period_sales.clone();
+        // Returns in the first active period net that period's value (a sorted side list:
+        // a return seen before its customer's first sale could not be placed in one pass).
         let mut only_returns = Vec::new();
         for &(c, p, amount) in &s.returns {
-            let k = c as usize;
-            let first = s.first_day[k];
-            if first == NO_DAY {
+            let a = &mut s.acc[c as usize];
+            if a.first_day == NO_DAY {
                 if only_returns.last() != Some(&c) {
                     only_returns.push(c);
                 }
-            } else if options.period.period_of(first) == p {
-                first_value[k] = first_value[k]
+            } else if options.period.period_of(a.first_day) == p {
+                a.first_period_value = a
+                    .first_period_value
                     .checked_add(amount)
                     .ok_or_else(|| Error::overflow("a first-period value"))?;
             }
         }
-        let order = customers.id_order();
-        let rows: Vec<u32> = order
+        let rows: Vec<u32> = customers
+            .id_order()
             .iter()
             .copied()
-            .filter(|&c| s.first_day[c as usize] != NO_DAY)
+            .filter(|&c| s.acc[c as usize].first_day != NO_DAY)
             .collect();
-        let pick32 = |v: &[i32]| -> Vec<i32> { rows.iter().map(|&c| v[c as usize]).collect() };
-        let picku = |v: &[u32]| -> Vec<u32> { rows.iter().map(|&c| v[c as usize]).collect() };
-        let pick64 = |v: &[i64]| -> Vec<i64> { rows.iter().map(|&c| v[c as usize]).collect() };
-        let cost_incomplete = if s.has_cost {
-            rows.iter()
-                .enumerate()
-                .filter(|&(_, &c)| s.cost_missing[c as usize / 64] >> (c % 64) & 1 == 1)
-                .map(|(r, _)| r as u32)
-                .collect()
-        } else {
-            Vec::new()
-        };
         Ok(CustomerSummary {
-            options: Some(options),
-            first_day: pick32(&s.first_day),
-            last_day: pick32(&s.last_day),
-            orders: picku(orders),
-            lines: picku(&s.sale_lines),
-            active_periods: picku(periods),
-            monetary: pick64(&s.net),
-            first_period_value: pick64(&first_value),
-            cost: if s.has_cost {
-                pick64(&s.cost)
-            } else {
-                Vec::new()
-            },
-            cost_incomplete,
+            options,
+            values: s.acc,
+            rows,
+            has_cost: s.has_cost,
             only_returns,
-            customer: rows,
         })
+    }
+
+    /// The options used.
+    pub fn options(&self) -> &CustomerOptions {
+        &self.options
     }
 
     /// Number of rows (customers with a purchase).
     pub fn len(&self) -> usize {
-        self.customer.len()
+        self.rows.len()
     }
 
     /// Whether no customer purchased on or before the date.
     pub fn is_empty(&self) -> bool {
-        self.customer.is_empty()
+        self.rows.is_empty()
     }
 
-    fn opts(&self) -> CustomerOptions {
-        self.options
-            .unwrap_or_else(|| CustomerOptions::new(Date(0), Frequency::DistinctOrders))
+    /// Customer codes (into the master data's customers) with lines in the window but only
+    /// returns: left out of the rows, and counted here.
+    pub fn only_returns(&self) -> &[u32] {
+        &self.only_returns
+    }
+
+    /// The customer codes of the rows, in id order.
+    pub fn codes(&self) -> &[u32] {
+        &self.rows
+    }
+
+    /// All values of row `r`.
+    #[inline]
+    pub fn values(&self, r: usize) -> &CustomerValues {
+        &self.values[self.rows[r] as usize]
+    }
+
+    /// Customer code of row `r`.
+    #[inline]
+    pub fn code(&self, r: usize) -> u32 {
+        self.rows[r]
+    }
+
+    /// First purchase day of row `r`.
+    #[inline]
+    pub fn first_day(&self, r: usize) -> i32 {
+        self.values(r).first_day
+    }
+
+    /// Last purchase day of row `r`.
+    #[inline]
+    pub fn last_day(&self, r: usize) -> i32 {
+        self.values(r).last_day
+    }
+
+    /// Distinct sale orders of row `r`.
+    #[inline]
+    pub fn orders(&self, r: usize) -> u32 {
+        self.values(r).orders
+    }
+
+    /// Sale lines of row `r`.
+    #[inline]
+    pub fn lines(&self, r: usize) -> u32 {
+        self.values(r).lines
+    }
+
+    /// Distinct active periods of row `r`.
+    #[inline]
+    pub fn active_periods(&self, r: usize) -> u32 {
+        self.values(r).active_periods
+    }
+
+    /// Net value (monetary, revenue to date) of row `r`, minor units.
+    #[inline]
+    pub fn monetary(&self, r: usize) -> i64 {
+        self.values(r).net
+    }
+
+    /// Net value in the first active period of row `r`, minor units.
+    #[inline]
+    pub fn first_period_value(&self, r: usize) -> i64 {
+        self.values(r).first_period_value
     }
 
     /// Recency in days of row `r`.
     #[inline]
     pub fn recency_days(&self, r: usize) -> i32 {
-        self.opts().as_of.0 - self.last_day[r]
+        self.options.as_of.0 - self.last_day(r)
     }
 
     /// Frequency of row `r` under the chosen rule.
     #[inline]
     pub fn frequency(&self, r: usize) -> u32 {
-        match self.opts().frequency {
-            Frequency::DistinctOrders => self.orders[r],
-            Frequency::OrderLines => self.lines[r],
-            Frequency::ActivePeriods => self.active_periods[r],
+        let v = self.values(r);
+        match self.options.frequency {
+            Frequency::DistinctOrders => v.orders,
+            Frequency::OrderLines => v.lines,
+            Frequency::ActivePeriods => v.active_periods,
         }
     }
 
-    /// Margin to date of row `r`, when the cost is complete.
+    /// Margin to date of row `r` (net value − net cost), when every line had a cost.
     pub fn margin(&self, r: usize) -> Option<i64> {
-        if self.cost.is_empty() || self.cost_incomplete.binary_search(&(r as u32)).is_ok() {
+        let v = self.values(r);
+        if !self.has_cost || !v.cost_complete() {
             return None;
         }
-        self.monetary[r].checked_sub(self.cost[r])
+        v.net.checked_sub(v.cost)
     }
 
     /// BTYD `(x, t_x, T)` of row `r` in the options' unit.
     pub fn btyd(&self, r: usize) -> (u32, f64, f64) {
-        let o = self.opts();
+        let v = self.values(r);
+        let o = &self.options;
         (
-            self.active_periods[r].saturating_sub(1),
-            o.unit.measure(self.last_day[r] - self.first_day[r]),
-            o.unit.measure(o.as_of.0 - self.first_day[r]),
+            v.active_periods.saturating_sub(1),
+            o.unit.measure(v.last_day - v.first_day),
+            o.unit.measure(o.as_of.0 - v.first_day),
         )
     }
 
     /// Net value outside the first active period of row `r`, minor units.
     pub fn repeat_value(&self, r: usize) -> i64 {
-        self.monetary[r].saturating_sub(self.first_period_value[r])
+        let v = self.values(r);
+        v.net.saturating_sub(v.first_period_value)
     }
 
     /// Row `r` spelled out.
     pub fn row(&self, dataset: &Dataset, r: usize) -> CustomerRow {
         let (x, t_x, t) = self.btyd(r);
         CustomerRow {
-            customer: dataset.master.customers.id(self.customer[r]).to_owned(),
-            first_purchase: Date(self.first_day[r]),
-            last_purchase: Date(self.last_day[r]),
+            customer: dataset.master.customers.id(self.code(r)).to_owned(),
+            first_purchase: Date(self.first_day(r)),
+            last_purchase: Date(self.last_day(r)),
             recency_days: self.recency_days(r),
             frequency: self.frequency(r),
-            orders: self.orders[r],
-            lines: self.lines[r],
-            active_periods: self.active_periods[r],
-            monetary: self.monetary[r],
+            orders: self.orders(r),
+            lines: self.lines(r),
+            active_periods: self.active_periods(r),
+            monetary: self.monetary(r),
             margin: self.margin(r),
             x,
             t_x,
@@ -849,82 +974,157 @@ impl CustomerSummary {
     }
 }
 
-impl Scalars {
-    /// Append the scalars of the next customer range.
-    fn append(&mut self, other: Scalars) {
-        let base = self.net.len();
-        let n = other.net.len();
-        if other.has_cost {
-            self.ensure_cost();
-        }
-        if self.has_cost {
-            if other.has_cost {
-                self.cost.extend(other.cost);
-            } else {
-                self.cost.resize(base + n, 0);
-            }
-        }
-        self.cost_missing.resize((base + n).div_ceil(64), 0);
-        for k in 0..n {
-            if other.cost_missing[k / 64] >> (k % 64) & 1 == 1 {
-                self.mark_cost_missing(base + k);
-            }
-        }
-        self.first_day.extend(other.first_day);
-        self.last_day.extend(other.last_day);
-        self.sale_lines.extend(other.sale_lines);
-        self.net.extend(other.net);
-        self.first_period_sales.extend(other.first_period_sales);
-        self.returns.extend(other.returns);
-        self.overflow = match (self.overflow, other.overflow) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-    }
-}
+/// What a customer range leaves besides its records: its returns `(customer, period,
+/// amount)` and the first overflowing customer.
+type RangeResult = (Vec<(u32, i32, i64)>, Option<u32>);
 
-/// Pairs per thread held at once by the fast path (8 bytes each).
+/// Pairs per thread held at once by the recount (8 bytes each).
 const PAIR_BUDGET: usize = 1 << 21;
 
-/// Summarise the customers of `range` over all chunks: scalars, distinct orders, periods.
+/// Lines whose records are loaded together before they are updated.
+const GROUP: usize = 64;
+
+/// Summarise the customers `base..base + acc.len()` over all chunks into `acc`; returns the
+/// range's returns and the first overflowing customer.
 fn summarise_range(
     chunks: &[TxChunk],
-    range: Range<u32>,
+    base: u32,
+    acc: &mut [CustomerValues],
     o: &CustomerOptions,
+    dense_orders: Option<usize>,
     pair_budget: usize,
-) -> (Scalars, Vec<u32>, Vec<u32>) {
-    let n = (range.end - range.start) as usize;
-    let mut s = Scalars::new(n);
+) -> RangeResult {
+    let width = acc.len() as u32;
+    let as_of = o.as_of.0;
+    let unit = o.period;
+    let mut returns = Vec::new();
+    let mut overflow: Option<u32> = None;
+    let mut seen_orders = dense_orders.map(|n| vec![0u64; n.div_ceil(64)]);
+    let mut group: Vec<u32> = Vec::with_capacity(GROUP);
     for c in chunks {
-        s.update(c, 0..c.len(), &range, o);
+        let (customer, date, amount, quantity, order) = (
+            c.customer.as_slice(),
+            c.date.as_slice(),
+            c.amount.as_slice(),
+            c.quantity.as_slice(),
+            c.order.as_slice(),
+        );
+        let mut start = 0;
+        while start < c.len() {
+            let end = (start + 4 * GROUP).min(c.len());
+            // Pick this stretch's lines and load their records: independent loads, so the
+            // memory waits overlap instead of adding up.
+            group.clear();
+            let mut touch = 0u32;
+            for i in start..end {
+                let k = customer[i].wrapping_sub(base);
+                if k < width && date[i] <= as_of {
+                    group.push(i as u32);
+                    touch ^= acc[k as usize].flags;
+                }
+            }
+            std::hint::black_box(touch);
+            for &i in &group {
+                let i = i as usize;
+                let cust = customer[i];
+                let d = date[i];
+                let a = &mut acc[(cust - base) as usize];
+                let p = unit.period_of(d);
+                let amt = amount[i];
+                let ok = if quantity[i] < 0 {
+                    returns.push((cust, p, amt));
+                    a.add(d, i32::MIN, amt, c.cost_of(i), unit)
+                } else {
+                    // Distinct periods by counting changes: exact while the customer's lines
+                    // come in date order; otherwise recounted below.
+                    if a.lines == 0 {
+                        a.active_periods = 1;
+                    } else {
+                        let last = unit.period_of(a.last_day);
+                        if p > last {
+                            a.active_periods += 1;
+                        } else if p < last {
+                            a.flags |= RECOUNT;
+                        }
+                    }
+                    match &mut seen_orders {
+                        Some(bits) => {
+                            let ord = order[i] as usize;
+                            let (w, b) = (ord / 64, 1u64 << (ord % 64));
+                            if bits[w] & b == 0 {
+                                bits[w] |= b;
+                                a.orders += 1;
+                            }
+                        }
+                        None => a.flags |= RECOUNT,
+                    }
+                    a.add(d, p, amt, c.cost_of(i), unit)
+                };
+                if !ok {
+                    overflow = Some(overflow.map_or(cust, |x| x.min(cust)));
+                }
+            }
+            start = end;
+        }
     }
-    let mut orders = vec![0u32; n];
-    let mut periods = vec![0u32; n];
+    // Exact recount of the flagged customers from their (order, period) pairs, in
+    // sub-ranges whose lines fit the pair budget.
+    let n = acc.len();
     let mut pairs = Vec::new();
     let mut scratch = Vec::new();
-    // Sub-ranges whose sale lines fit the pair budget (a customer with more lines than the
-    // budget gets a sub-range of its own).
     let mut start = 0usize;
     while start < n {
         let mut end = start;
         let mut total = 0usize;
-        while end < n && (end == start || total + s.sale_lines[end] as usize <= pair_budget) {
-            total += s.sale_lines[end] as usize;
+        let mut any = false;
+        while end < n {
+            let need = if acc[end].flags & RECOUNT != 0 {
+                acc[end].lines as usize
+            } else {
+                0
+            };
+            if any && total + need > pair_budget {
+                break;
+            }
+            any |= need > 0;
+            total += need;
             end += 1;
         }
-        let sub = range.start + start as u32..range.start + end as u32;
-        let (offsets, len) = collect_pairs(
-            chunks.iter(),
-            &sub,
-            &s.sale_lines[start..end],
-            o,
-            &mut pairs,
-        );
-        for k in 0..end - start {
-            let slice = &pairs[offsets[k]..offsets[k] + len[k] as usize];
-            (orders[start + k], periods[start + k]) = count_distinct(slice, &mut scratch);
+        if any {
+            let capacity: Vec<u32> = acc[start..end]
+                .iter()
+                .map(|a| if a.flags & RECOUNT != 0 { a.lines } else { 0 })
+                .collect();
+            let flagged: Vec<u64> = {
+                let mut b = vec![0u64; capacity.len().div_ceil(64)];
+                for (k, &c) in capacity.iter().enumerate() {
+                    if c > 0 {
+                        b[k / 64] |= 1 << (k % 64);
+                    }
+                }
+                b
+            };
+            let sub_base = base + start as u32;
+            let slots = collect_pairs(
+                chunks.iter(),
+                sub_base,
+                &capacity,
+                |cust| {
+                    let k = (cust - sub_base) as usize;
+                    flagged[k / 64] >> (k % 64) & 1 == 1
+                },
+                o,
+                &mut pairs,
+            );
+            for (k, &(s, len)) in slots.iter().enumerate() {
+                let a = &mut acc[start + k];
+                if a.flags & RECOUNT != 0 {
+                    (a.orders, a.active_periods) = count_distinct(&pairs[s..s + len], &mut scratch);
+                    a.flags &= !RECOUNT;
+                }
+            }
         }
         start = end;
     }
-    (s, orders, periods)
+    (returns, overflow)
 }

@@ -272,7 +272,7 @@ pub struct SegmentSummaryRow {
     pub average_order_value: Option<i128>,
 }
 
-/// RFM scores and segments, one row per row of the [`CustomerSummary`] they came from (same
+/// RFM scores and segments, one row per row of the [`CustomerSummary`](crate::customer::CustomerSummary) they came from (same
 /// order: customer id ascending).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Rfm {
@@ -335,12 +335,19 @@ pub fn analyze(
     }
     let n = summary.len();
     let rows: Vec<u32> = (0..n as u32).collect();
-    let recency: Vec<i64> = (0..n).map(|r| i64::from(summary.recency_days(r))).collect();
-    let frequency: Vec<i64> = (0..n).map(|r| i64::from(summary.frequency(r))).collect();
+    // One pass over the rows gathers all three dimensions.
+    let mut recency = Vec::with_capacity(n);
+    let mut frequency = Vec::with_capacity(n);
+    let mut monetary = Vec::with_capacity(n);
+    for r in 0..n {
+        recency.push(i64::from(summary.recency_days(r)));
+        frequency.push(i64::from(summary.frequency(r)));
+        monetary.push(summary.monetary(r));
+    }
     let (rs, fs, ms) = std::thread::scope(|s| {
         let r = s.spawn(|| score(&recency, &rows, &rules.recency, Better::Lower));
         let f = s.spawn(|| score(&frequency, &rows, &rules.frequency, Better::Higher));
-        let m = score(&summary.monetary, &rows, &rules.monetary, Better::Higher);
+        let m = score(&monetary, &rows, &rules.monetary, Better::Higher);
         let join = |h: std::thread::ScopedJoinHandle<'_, Result<Scoring>>| {
             h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))
         };
@@ -354,8 +361,8 @@ pub fn analyze(
     for (r, &s) in segment.iter().enumerate() {
         let s = usize::from(s);
         customers[s] += 1;
-        orders[s] += u64::from(summary.orders[r]);
-        revenue[s] += i128::from(summary.monetary[r]);
+        orders[s] += u64::from(summary.orders(r));
+        revenue[s] += i128::from(monetary[r]);
     }
     let total: i128 = revenue.iter().sum();
     let segments = scheme

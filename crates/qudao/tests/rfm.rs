@@ -55,7 +55,9 @@ fn eleven_segments_partition_customers_and_explain_the_scores() {
     let revenue: i128 = rfm.segments.iter().map(|s| s.revenue).sum();
     assert_eq!(
         revenue,
-        t.monetary.iter().map(|&v| i128::from(v)).sum::<i128>()
+        (0..t.len())
+            .map(|r| i128::from(t.monetary(r)))
+            .sum::<i128>()
     );
     let shares: Decimal = rfm.segments.iter().filter_map(|s| s.revenue_share).sum();
     assert!(
