@@ -354,12 +354,14 @@ class Rfm:
             )
         if lang not in ("en", "zh"):
             raise _arg_error("lang", f"{lang!r} is not en or zh")
-        rows = self.segments.to_pylist()
+        table = self.segments
+        rows = table.to_pylist()
         axes = _axes(ax)
         labels = [r[f"label_{lang}"] for r in rows]
         values = [float(r[metric] or 0) for r in rows]
         axes.barh(labels[::-1], values[::-1])
-        axes.set_xlabel(metric.replace("_", " "))
+        unit = f" ({table.metadata.get('currency', '')})" if metric == "revenue" else ""
+        axes.set_xlabel(metric.replace("_", " ") + unit)
         axes.set_title(f"RFM segments ({self.scheme})")
         return axes
 
@@ -766,7 +768,8 @@ def plot_clv(
     values = [v for v in _float_column(table, column) if v is not None]
     axes = _axes(ax)
     axes.hist(values, bins=bins)
-    axes.set_xlabel(column.replace("_", " "))
+    currency = table.metadata.get("currency") if isinstance(table, Table) else None
+    axes.set_xlabel(column.replace("_", " ") + (f" ({currency})" if currency else ""))
     axes.set_ylabel("customers")
     axes.set_title("Customer lifetime value")
     return axes
