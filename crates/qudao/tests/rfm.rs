@@ -137,3 +137,29 @@ fn empty_summary_gives_empty_segments() {
             .all(|s| s.customers == 0 && s.revenue_share.is_none())
     );
 }
+
+#[test]
+fn abc_by_customer_partner_and_product() {
+    use qudao::abc::{AbcScheme, Subject, revenue_classes};
+    let (ds, t) = data();
+    for subject in [Subject::Customer, Subject::Partner, Subject::Product] {
+        let r = revenue_classes(&ds, subject, None, None, &AbcScheme::default()).expect("abc");
+        let items: u64 = r.abc.classes.iter().map(|c| c.items).sum();
+        assert_eq!(items as usize, r.ids.len());
+        assert!(r.ids.windows(2).all(|w| w[0] < w[1]), "id order");
+        let last = r.abc.classes.last().expect("classes");
+        assert_eq!(last.cumulative_share, Some(Decimal::ONE));
+        // A better class never holds a smaller revenue than a worse one.
+        for i in 0..r.ids.len() {
+            for j in 0..r.ids.len() {
+                if r.abc.class_of[i] < r.abc.class_of[j] {
+                    assert!(r.revenue[i] >= r.revenue[j]);
+                }
+            }
+        }
+        if subject == Subject::Customer {
+            // Customers with a purchase, plus any with only returns.
+            assert!(r.ids.len() >= t.len());
+        }
+    }
+}
