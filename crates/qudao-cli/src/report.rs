@@ -38,6 +38,7 @@ pub fn sections() -> Vec<Box<dyn Section>> {
         Box::new(ByChannel),
         Box::new(TopPartners { limit: 15 }),
         Box::new(ByMonth),
+        Box::new(crate::customers::Customers { top: 10 }),
         Box::new(Rejections { show: 5 }),
     ]
 }

@@ -35,6 +35,7 @@ fn demo_prints_every_section() {
         "By channel / 分渠道",
         "Top partners by net revenue",
         "By month / 月度趋势",
+        "Customers: segments, ABC, member tiers, lifetime value",
         "Rejections / 数据问题",
     ] {
         assert!(out.contains(title), "missing section {title:?} in\n{out}");
@@ -43,7 +44,22 @@ fn demo_prints_every_section() {
     assert!(out.contains("5,000"), "line count with separators");
     assert!(out.contains("CNY"));
     assert!(out.contains('█'), "a bar chart");
+    for customer_part in [
+        "Champions 冠军客户",
+        "four classes",
+        "products   A",
+        "diamond",
+        "bg_nbd",
+        "P(alive)",
+    ] {
+        assert!(
+            out.contains(customer_part),
+            "missing {customer_part:?} in\n{out}"
+        );
+    }
     assert!(stderr(&o).is_empty() || !stderr(&o).contains("panicked"));
+    // Same text again: the multi-threaded customer analysis is deterministic.
+    assert_eq!(stdout(&qudao(&["demo", "--lines", "5000"])), out);
 }
 
 #[test]
