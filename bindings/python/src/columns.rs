@@ -60,6 +60,14 @@ pub(crate) fn decimal(
     Ok(Arc::new(a))
 }
 
+/// `mantissa · 10^(to − scale)` exactly, for decimals of scale ≤ `to`.
+pub(crate) fn rescaled(mantissa: i128, scale: u32, to: u32) -> qudao::Result<i128> {
+    10i128
+        .checked_pow(to.saturating_sub(scale))
+        .and_then(|p| mantissa.checked_mul(p))
+        .ok_or_else(|| qudao::Error::overflow("a decimal rescaled to 38 digits"))
+}
+
 /// A date argument: a `datetime.date` (or `datetime`, whose day is taken) or ISO text.
 pub(crate) fn date_arg(name: &str, value: &Bound<'_, PyAny>) -> qudao::Result<qudao::Date> {
     if let Ok(d) = value.cast::<PyDate>() {
@@ -327,4 +335,112 @@ fn text_values(a: &ArrayRef, out: &mut Vec<String>) -> Result<(), String> {
         other => return Err(other.to_string()),
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use arrow_array::{
+        Date32Array, DictionaryArray, Float64Array, Int64Array, StringArray, StringViewArray,
+        types::UInt32Type,
+    };
+
+    use super::*;
+
+    fn input(columns: Vec<(&str, ArrayRef)>) -> Input {
+        let batch = RecordBatch::try_from_iter(columns).unwrap();
+        Input {
+            name: "data",
+            batches: vec![batch.clone(), batch],
+        }
+    }
+
+    #[test]
+    fn numbers_of_any_type_become_f64_across_batches() {
+        let t = input(vec![
+            ("x", Arc::new(Int64Array::from(vec![1, 2])) as ArrayRef),
+            (
+                "t",
+                Arc::new(Float64Array::from(vec![0.5, 1.5])) as ArrayRef,
+            ),
+        ]);
+        assert_eq!(t.rows(), 4);
+        assert_eq!(t.f64s("x").unwrap(), vec![1.0, 2.0, 1.0, 2.0]);
+        assert_eq!(t.f64s("t").unwrap(), vec![0.5, 1.5, 0.5, 1.5]);
+        assert_eq!(t.i64s("x").unwrap(), vec![1, 2, 1, 2]);
+        assert!(matches!(t.i64s("t"), Err(qudao::Error::Data { .. })));
+    }
+
+    #[test]
+    fn missing_columns_nulls_and_nan_are_data_errors_with_rows() {
+        let t = input(vec![(
+            "x",
+            Arc::new(Float64Array::from(vec![Some(1.0), None])) as ArrayRef,
+        )]);
+        match t.f64s("x") {
+            Err(qudao::Error::Data { location, .. }) => {
+                assert_eq!((location.line, location.column.as_deref()), (2, Some("x")));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            t.f64s("T"),
+            Err(qudao::Error::MissingColumn { ref column, .. }) if column == "T"
+        ));
+        let nan = input(vec![(
+            "x",
+            Arc::new(Float64Array::from(vec![1.0, f64::NAN])) as ArrayRef,
+        )]);
+        assert!(matches!(nan.f64s("x"), Err(qudao::Error::Data { .. })));
+    }
+
+    #[test]
+    fn text_of_every_layout_and_dates_from_text() {
+        let dict: DictionaryArray<UInt32Type> = vec!["b", "a"].into_iter().collect();
+        let t = input(vec![
+            (
+                "plain",
+                Arc::new(StringArray::from(vec!["x", "y"])) as ArrayRef,
+            ),
+            (
+                "view",
+                Arc::new(StringViewArray::from(vec!["x", "y"])) as ArrayRef,
+            ),
+            ("dict", Arc::new(dict) as ArrayRef),
+            (
+                "day",
+                Arc::new(StringArray::from(vec!["2025-01-02", "2025-12-31"])) as ArrayRef,
+            ),
+            ("d32", Arc::new(Date32Array::from(vec![0, 1])) as ArrayRef),
+        ]);
+        assert_eq!(t.strings("plain").unwrap(), ["x", "y", "x", "y"]);
+        assert_eq!(t.strings("view").unwrap(), ["x", "y", "x", "y"]);
+        assert_eq!(t.strings("dict").unwrap(), ["b", "a", "b", "a"]);
+        assert_eq!(
+            t.dates("day").unwrap()[1],
+            "2025-12-31".parse::<qudao::Date>().unwrap()
+        );
+        assert_eq!(t.dates("d32").unwrap()[1], qudao::Date(1));
+        assert!(matches!(t.strings("d32"), Err(qudao::Error::Data { .. })));
+        assert!(matches!(t.dates("plain"), Err(qudao::Error::Data { .. })));
+    }
+
+    #[test]
+    fn decimals_rescale_exactly_and_batches_carry_the_currency() {
+        assert_eq!(rescaled(15, 1, 3).unwrap(), 1500);
+        assert_eq!(rescaled(7, 2, 2).unwrap(), 7);
+        assert!(matches!(
+            rescaled(i128::MAX / 2, 0, 5),
+            Err(qudao::Error::Overflow { .. })
+        ));
+        let b = batch(
+            vec![("m", money([Some(1234), None], 2).unwrap(), true)],
+            Some("CNY"),
+        )
+        .unwrap();
+        assert_eq!(b.schema().metadata()["currency"], "CNY");
+        assert_eq!(
+            *b.schema().field(0).data_type(),
+            DataType::Decimal128(38, 2)
+        );
+    }
 }

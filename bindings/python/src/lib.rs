@@ -15,6 +15,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDate, PyDict, PyList};
 use pyo3_arrow::input::AnyRecordBatch;
 
+mod abc;
 mod clv;
 mod columns;
 mod customer;
@@ -442,6 +443,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     customer::register(m)?;
     membership::register(m)?;
     clv::register(m)?;
+    abc::register(m)?;
     Ok(())
 }
 

@@ -9,7 +9,7 @@ use pyo3_arrow::input::AnyRecordBatch;
 use qudao::document::RuleDocument;
 use qudao::membership::Redemption;
 
-use crate::columns::{Column, Input, date_arg, decimal, money, read_batches, table};
+use crate::columns::{Column, Input, date_arg, decimal, money, read_batches, rescaled, table};
 use crate::customer::{format_arg, py_date, serde_name};
 use crate::table::Table;
 use crate::{Dataset, entry, errors, run};
@@ -106,14 +106,6 @@ pub struct Membership {
     ledger: Table,
     history: Table,
     tier_counts: Table,
-}
-
-/// `mantissa · 10^(to − scale)` exactly, for decimals of scale ≤ `to`.
-fn rescaled(mantissa: i128, scale: u32, to: u32) -> qudao::Result<i128> {
-    10i128
-        .checked_pow(to.saturating_sub(scale))
-        .and_then(|p| mantissa.checked_mul(p))
-        .ok_or_else(|| qudao::Error::overflow("a points rate as a 38-digit decimal"))
 }
 
 impl Membership {
