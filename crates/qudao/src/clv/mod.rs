@@ -72,7 +72,7 @@ impl BtydData {
             }
             v.push((x, tx, t));
         }
-        v.sort_by(|a, b| {
+        v.sort_unstable_by(|a, b| {
             a.0.total_cmp(&b.0)
                 .then(a.1.total_cmp(&b.1))
                 .then(a.2.total_cmp(&b.2))

@@ -141,6 +141,19 @@ pub trait PurchaseModel: Sync {
     /// Expected purchases in `(0, t]` of a new customer, `E[X(t)]`.
     fn expected_purchases(&self, t: f64) -> Result<f64>;
 
+    /// [`PurchaseModel::conditional_expected_purchases`] at several horizons: the models
+    /// share the work that does not depend on the horizon (P(alive), the survival sums).
+    fn conditional_expected_purchases_at(
+        &self,
+        horizons: &[f64],
+        c: &Customer,
+    ) -> Result<Vec<f64>> {
+        horizons
+            .iter()
+            .map(|&t| self.conditional_expected_purchases(t, c))
+            .collect()
+    }
+
     /// [`PurchaseModel::probability_alive`] for every row of a table.
     fn probability_alive_batch(&self, customers: &Customers<'_>) -> Result<Vec<f64>> {
         customers.map(&|_, c| self.probability_alive(c))
@@ -187,18 +200,60 @@ impl BgNbd {
 
 /// Most terms the BG/NBD expectation series may take (a horizon millions of times longer
 /// than `α + T`); beyond it the prediction is refused rather than truncated.
-const MAX_TERMS: u64 = 50_000_000;
+const MAX_TERMS: usize = 50_000_000;
+
+/// `1/k` for small `k`: the series' hot loop then has no division.
+static INVERSES: [f64; 1024] = {
+    let mut t = [0.0; 1024];
+    let mut k = 1;
+    while k < 1024 {
+        t[k] = 1.0 / k as f64;
+        k += 1;
+    }
+    t
+};
+
+/// Partial sums `W_k = w_1 + … + w_k` of the survival probabilities
+/// `w_j = E[(1−p)^(j−1)] = Π_{i<j−1} (b+i)/(a+b+i)` for dropout `p` ~ Beta(`a`, `b`), grown
+/// on demand and shared by every horizon of one customer.
+struct SurvivalSums {
+    a: f64,
+    b: f64,
+    w: f64,
+    cum: Vec<f64>,
+}
+
+impl SurvivalSums {
+    fn new(a: f64, b: f64) -> Self {
+        SurvivalSums {
+            a,
+            b,
+            w: 1.0,
+            cum: vec![0.0, 1.0],
+        }
+    }
+
+    /// `(w_k, W_k)` for `k ≥ 1`.
+    fn at(&mut self, k: usize) -> (f64, f64) {
+        while self.cum.len() <= k {
+            let j = self.cum.len() as f64; // the next index
+            self.w *= (self.b + j - 2.0) / (self.a + self.b + j - 2.0);
+            let last = self.cum[self.cum.len() - 1];
+            self.cum.push(last + self.w);
+        }
+        (self.cum[k] - self.cum[k - 1], self.cum[k])
+    }
+}
 
 /// `E[Y(t)]` for a customer alive now, with purchase rate ~ Gamma(`n`, `scale`) and dropout
-/// probability ~ Beta(`a`, `b`): FHL (2005) eq. 10 without its P(alive) factor,
-/// `(a+b−1)/(a−1) · [1 − (scale/(scale+t))^n ₂F₁(n, b; a+b−1; t/(scale+t))]`.
+/// probability ~ Beta(`a`, `b`) (given by `sums`): FHL (2005) eq. 10 without its P(alive)
+/// factor, `(a+b−1)/(a−1) · [1 − (scale/(scale+t))^n ₂F₁(n, b; a+b−1; t/(scale+t))]`.
 ///
 /// Evaluated as a series of positive terms, so without the cancellation of the closed form
 /// (near `a = 1`, for short horizons, or when `a + b − 1 ≤ 0`): `Y ≥ j` needs `j` purchases
 /// in the window, `N(t)` negative binomial `NB(n, z = t/(scale+t))`, and survival of the first
-/// `j − 1`, of probability `w_j = E[(1−p)^(j−1)] = Π_{i<j−1} (b+i)/(a+b+i)`. So
-/// `E[Y] = Σ_j w_j P(N ≥ j) = Σ_k P(N = k) W_k` with `W_k = w_1 + … + w_k`.
-fn bgnbd_expected_if_alive(n: f64, scale: f64, a: f64, b: f64, t: f64) -> Result<f64> {
+/// `j − 1`, of probability `w_j`. So `E[Y] = Σ_j w_j P(N ≥ j) = Σ_k P(N = k) W_k`.
+fn bgnbd_expected_if_alive(n: f64, scale: f64, t: f64, sums: &mut SurvivalSums) -> Result<f64> {
     if t == 0.0 {
         return Ok(0.0);
     }
@@ -206,41 +261,43 @@ fn bgnbd_expected_if_alive(n: f64, scale: f64, a: f64, b: f64, t: f64) -> Result
     // P(N = 0) = (1 − z)^n, kept as a log offset; terms are rescaled to stay in range.
     let mut log_offset = n * (-z).ln_1p();
     let mut p = 1.0f64; // P(N = k) / e^log_offset
-    let mut w = 1.0f64; // w_k
-    let mut cum_w = 0.0f64; // W_k
     let mut sum = 0.0f64;
-    let mut k: u64 = 0;
+    let mut k: usize = 0;
     loop {
         k += 1;
         let kf = k as f64;
-        p *= (n + kf - 1.0) / kf * z;
-        if k > 1 {
-            w *= (b + kf - 2.0) / (a + b + kf - 2.0);
-        }
-        cum_w += w;
+        let inv = if k < INVERSES.len() {
+            INVERSES[k]
+        } else {
+            1.0 / kf
+        };
+        p *= (n + kf - 1.0) * inv * z;
+        let (w, cum_w) = sums.at(k);
         sum += p * cum_w;
         if p > 1e250 {
             p *= 1e-250;
             sum *= 1e-250;
             log_offset += 250.0 * std::f64::consts::LN_10;
         }
-        // Past the mode, later P(N = i) fall at least by the ratio rho per step and W grows
-        // by at most w_k per step, which bounds the tail.
-        let rho = z * ((n + kf) / (kf + 1.0)).max(1.0);
-        if rho < 1.0 {
-            let tail = p * (cum_w * rho / (1.0 - rho) + w * rho / ((1.0 - rho) * (1.0 - rho)));
-            if tail <= 1e-17 * sum {
-                break;
+        // Every 8 terms: past the mode, later P(N = i) fall at least by the ratio rho per
+        // step and W grows by at most w_k per step, which bounds the tail.
+        if k % 8 == 0 {
+            let rho = z * ((n + kf) / (kf + 1.0)).max(1.0);
+            if rho < 1.0 {
+                let q = 1.0 / (1.0 - rho);
+                if p * rho * q * (cum_w + w * q) <= 1e-17 * sum {
+                    break;
+                }
             }
-        }
-        if k >= MAX_TERMS {
-            return Err(Error::invalid_argument(
-                "t",
-                format!(
-                    "horizon {t} is too long against α + T = {scale} for the BG/NBD series \
-                     ({MAX_TERMS} terms)"
-                ),
-            ));
+            if k >= MAX_TERMS {
+                return Err(Error::invalid_argument(
+                    "t",
+                    format!(
+                        "horizon {t} is too long against α + T = {scale} for the BG/NBD \
+                         series ({MAX_TERMS} terms)"
+                    ),
+                ));
+            }
         }
     }
     Ok((sum.ln() + log_offset).exp())
@@ -264,8 +321,26 @@ impl PurchaseModel for BgNbd {
     fn conditional_expected_purchases(&self, t: f64, c: &Customer) -> Result<f64> {
         check_horizon(t)?;
         let alive = self.probability_alive(c)?;
-        let e = bgnbd_expected_if_alive(self.r + c.x, self.alpha + c.t, self.a, self.b + c.x, t)?;
-        Ok(alive * e)
+        let mut sums = SurvivalSums::new(self.a, self.b + c.x);
+        Ok(alive * bgnbd_expected_if_alive(self.r + c.x, self.alpha + c.t, t, &mut sums)?)
+    }
+
+    fn conditional_expected_purchases_at(
+        &self,
+        horizons: &[f64],
+        c: &Customer,
+    ) -> Result<Vec<f64>> {
+        for &t in horizons {
+            check_horizon(t)?;
+        }
+        let alive = self.probability_alive(c)?;
+        let mut sums = SurvivalSums::new(self.a, self.b + c.x);
+        horizons
+            .iter()
+            .map(|&t| {
+                Ok(alive * bgnbd_expected_if_alive(self.r + c.x, self.alpha + c.t, t, &mut sums)?)
+            })
+            .collect()
     }
 
     /// Fader, Hardie & Lee (2005) eq. 9,
@@ -273,7 +348,12 @@ impl PurchaseModel for BgNbd {
     /// `x = 0`, `T = 0`.
     fn expected_purchases(&self, t: f64) -> Result<f64> {
         check_horizon(t)?;
-        bgnbd_expected_if_alive(self.r, self.alpha, self.a, self.b, t)
+        bgnbd_expected_if_alive(
+            self.r,
+            self.alpha,
+            t,
+            &mut SurvivalSums::new(self.a, self.b),
+        )
     }
 }
 
@@ -357,6 +437,23 @@ impl PurchaseModel for ParetoNbd {
         let alive = self.probability_alive(c)?;
         let base = self.beta + c.t;
         Ok(alive * (self.r + c.x) / (self.alpha + c.t) * base * self.survival_integral(base, t))
+    }
+
+    fn conditional_expected_purchases_at(
+        &self,
+        horizons: &[f64],
+        c: &Customer,
+    ) -> Result<Vec<f64>> {
+        for &t in horizons {
+            check_horizon(t)?;
+        }
+        let alive = self.probability_alive(c)?;
+        let base = self.beta + c.t;
+        let scale = alive * (self.r + c.x) / (self.alpha + c.t) * base;
+        Ok(horizons
+            .iter()
+            .map(|&t| scale * self.survival_integral(base, t))
+            .collect())
     }
 
     /// `rβ/(α(s−1)) · [1 − (β/(β+t))^(s−1)]` (Schmittlein et al. 1987; Fader & Hardie 2005
@@ -526,15 +623,17 @@ fn clv_at(
         ));
     }
     check_customer(customer, row)?;
+    let horizons: Vec<f64> = (1..=options.steps)
+        .map(|i| f64::from(i) * options.step)
+        .collect();
+    let cumulative = model.conditional_expected_purchases_at(&horizons, customer)?;
     let mut previous = 0.0;
     let mut total = 0.0;
     let mut discount = 1.0;
-    for i in 1..=options.steps {
-        let cumulative =
-            model.conditional_expected_purchases(f64::from(i) * options.step, customer)?;
+    for e in cumulative {
         discount *= 1.0 + options.discount_rate;
-        total += (cumulative - previous) * spend / discount;
-        previous = cumulative;
+        total += (e - previous) * spend / discount;
+        previous = e;
     }
     Ok(total)
 }
