@@ -138,6 +138,28 @@ int main(int argc, char **argv) {
     printf("  %c %zu", (int)('A' + k), count);
   }
   printf("  (%zu)\n", classes);
+  /* The same for partners and products, straight from the data set. */
+  for (k = 0; k < 2; k++) {
+    const char *subject = k == 0 ? "partner" : "product";
+    const qudao_abc *items = NULL;
+    uint8_t *cls;
+    size_t m, c, count[3] = {0, 0, 0};
+    if (qudao_abc_revenue_classes(ds, (const uint8_t *)subject, strlen(subject), NULL,
+                                  &opts.as_of, NULL, 0, &items, &err) != QUDAO_STATUS_OK) {
+      rc = fail("ABC failed", err);
+      goto done;
+    }
+    m = qudao_abc_len(items);
+    cls = calloc(m + 1, 1);
+    if (cls && qudao_abc_columns(items, NULL, cls, m, NULL) == QUDAO_STATUS_OK) {
+      for (c = 0; c < m; c++) {
+        count[cls[c] < 3 ? cls[c] : 2]++;
+      }
+      printf("  %ss: A %zu  B %zu  C %zu\n", subject, count[0], count[1], count[2]);
+    }
+    free(cls);
+    qudao_abc_free(items);
+  }
 
   /* Member tiers under the built-in scheme (NULL), no redemptions. */
   if (qudao_membership_run(ds, NULL, NULL, 0, opts.as_of, &members, &err) != QUDAO_STATUS_OK) {

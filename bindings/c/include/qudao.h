@@ -204,6 +204,13 @@ typedef uint32_t qudao_format;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
+// The ABC classes of a data set's customers, partners or products by net revenue.
+//
+// Ownership: reference counted; `qudao_abc_revenue_classes` and `_clone` give the host one
+// reference, released with `qudao_abc_free`.
+// Thread safety: immutable; shareable across threads.
+typedef struct qudao_abc qudao_abc;
+
 // A byte buffer made by the library (JSON text, for example).
 //
 // Ownership: handed to the host through a `qudao_bytes **out` out-param; freed by the host
@@ -696,6 +703,107 @@ qudao_status qudao_abc_classify(const int64_t *values,
                                 uint8_t *class_of,
                                 qudao_bytes **out,
                                 qudao_error **err);
+
+// Classify a data set's customers, partners or products into ABC classes by net revenue
+// (sales − returns) over the lines dated in `[*from, *to]`, the classes as for
+// `qudao_abc_classify` (ties by id). Rows are the items with at least one line in the
+// window, in id order; partners leave out direct sales.
+//
+// `subject` (`subject_len` bytes of UTF-8) is `customer`, `partner` or `product` (plural
+// accepted). `from` and `to` point to days since 1970-01-01, or are NULL for no bound.
+// `scheme_json` as for `qudao_abc_classify` (NULL with length 0: A 80 %, B 15 %, C 5 %).
+//
+// Errors: an unknown subject or a day out of range is `QUDAO_STATUS_INVALID_ARGUMENT`; a bad
+// scheme `QUDAO_STATUS_DOCUMENT_ERROR` naming the field path; an item's revenue beyond
+// 64-bit minor units `QUDAO_STATUS_OVERFLOW`.
+// On success `*out` receives a new reference (free with `qudao_abc_free`).
+// Nullability: `ds` and `out` must not be NULL; `subject` and `scheme_json` may be NULL only
+// with length 0; `from`, `to` and `err` may be NULL.
+// Thread safety: may be called from any thread, concurrently on the same data set.
+//
+// # Safety
+// `ds` is a live data set reference; `subject` and `scheme_json` point to their lengths in
+// readable bytes; `from` and `to` are NULL or readable; `out` is valid for writing one
+// pointer; `err` is NULL or valid for writing one pointer.
+qudao_status qudao_abc_revenue_classes(const qudao_dataset *ds,
+                                       const uint8_t *subject,
+                                       size_t subject_len,
+                                       const int32_t *from,
+                                       const int32_t *to,
+                                       const uint8_t *scheme_json,
+                                       size_t scheme_len,
+                                       const qudao_abc **out,
+                                       qudao_error **err);
+
+// Add a reference to an ABC result and return it; NULL gives NULL.
+//
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `abc` is NULL or a live reference.
+const qudao_abc *qudao_abc_clone(const qudao_abc *abc);
+
+// Release one reference to an ABC result. `qudao_abc_free(NULL)` does nothing; ids
+// borrowed from it are invalid once the last reference is gone.
+//
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `abc` is NULL or a live reference, not used afterwards by its holder.
+void qudao_abc_free(const qudao_abc *abc);
+
+// Number of rows (items with a line in the window); 0 when `abc` is NULL.
+//
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `abc` is NULL or a live reference.
+size_t qudao_abc_len(const qudao_abc *abc);
+
+// The id of row `row`, as UTF-8 bytes (not NUL-terminated) borrowed from `abc`: `*id` and
+// `*len` receive the pointer and length, valid while a reference to `abc` lives.
+//
+// A `row` out of range is `QUDAO_STATUS_INVALID_ARGUMENT`.
+// Nullability: `abc`, `id` and `len` must not be NULL; `err` may be.
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `abc` is a live reference; `id` and `len` are valid for writing one value each; `err` is
+// NULL or valid for writing one pointer.
+qudao_status qudao_abc_id(const qudao_abc *abc,
+                          size_t row,
+                          const uint8_t **id,
+                          size_t *len,
+                          qudao_error **err);
+
+// Copy the per-row results into host arrays of `len` elements each (`len` must equal
+// `qudao_abc_len`): net revenue (minor units) and class index (into the `classes` of
+// `qudao_abc_summary_json`). Either array may be NULL.
+//
+// A wrong `len` is `QUDAO_STATUS_INVALID_ARGUMENT`; then nothing is written.
+// Nullability: `abc` must not be NULL; the arrays and `err` may be.
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `abc` is a live reference; each non-NULL array has `len` writable elements; `err` is NULL
+// or valid for writing one pointer.
+qudao_status qudao_abc_columns(const qudao_abc *abc,
+                               int64_t *revenue,
+                               uint8_t *class_of,
+                               size_t len,
+                               qudao_error **err);
+
+// The classes as UTF-8 JSON: `subject`, `total` and `classes` as for `qudao_abc_classify`
+// (label, items, value, share, cumulative share, boundary values).
+//
+// On success `*out` receives a new buffer the host frees with `qudao_bytes_free`.
+// Nullability: `abc` and `out` must not be NULL; `err` may be.
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `abc` is a live reference; `out` is valid for writing one pointer; `err` is NULL or valid
+// for writing one pointer.
+qudao_status qudao_abc_summary_json(const qudao_abc *abc, qudao_bytes **out, qudao_error **err);
 
 // Fit BG/NBD by maximum likelihood on the BTYD inputs (`x`, `t_x`, `T`, in the summary's
 // unit) of every customer of `customers`. Deterministic. The result reports parameters,

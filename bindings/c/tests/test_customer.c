@@ -45,6 +45,8 @@ static void test_free_null(void) {
   qudao_segment_scheme_free(NULL);
   qudao_membership_free(NULL);
   qudao_clv_model_free(NULL);
+  qudao_abc_free(NULL);
+  CHECK(qudao_abc_len(NULL) == 0);
   qudao_customer_options_init(NULL);
   qudao_clv_options_init(NULL);
   CHECK(qudao_customers_clone(NULL) == NULL);
@@ -362,6 +364,43 @@ static void test_abc(void) {
                QUDAO_STATUS_DOCUMENT_ERROR, err);
   CHECK(json == NULL);
   qudao_error_free(err);
+  err = NULL;
+
+  /* Products by net revenue in 2025, from the data set itself. */
+  {
+    const qudao_abc *abc = NULL;
+    int32_t from = day("2025-01-01"), to = day("2025-12-31");
+    size_t rows, total = 0;
+    uint8_t *pc;
+    int64_t *revenue;
+    const uint8_t *id = NULL;
+    size_t len = 0;
+    CHECK_STATUS(qudao_abc_revenue_classes(ds, TEXT("product"), &from, &to, NULL, 0, &abc, &err),
+                 QUDAO_STATUS_OK, err);
+    rows = qudao_abc_len(abc);
+    CHECK(rows > 10);
+    pc = malloc(rows);
+    revenue = malloc(rows * sizeof *revenue);
+    CHECK_STATUS(qudao_abc_columns(abc, revenue, pc, rows, &err), QUDAO_STATUS_OK, err);
+    for (i = 0; i < rows; i++) {
+      total += pc[i] <= 2;
+    }
+    CHECK(total == rows);
+    CHECK_STATUS(qudao_abc_id(abc, 0, &id, &len, &err), QUDAO_STATUS_OK, err);
+    CHECK(len > 0 && memcmp(id, "SKU", 3) == 0);
+    CHECK_STATUS(qudao_abc_summary_json(abc, &json, &err), QUDAO_STATUS_OK, err);
+    CHECK(h_bytes_have(json, "\"subject\": \"product\""));
+    qudao_bytes_free(json);
+    free(pc);
+    free(revenue);
+    qudao_abc_free(abc);
+    abc = NULL;
+    CHECK_STATUS(qudao_abc_revenue_classes(ds, TEXT("shops"), NULL, NULL, NULL, 0, &abc, &err),
+                 QUDAO_STATUS_INVALID_ARGUMENT, err);
+    CHECK(abc == NULL);
+    CHECK(h_message_has(err, "subject"));
+    qudao_error_free(err);
+  }
   free(monetary);
   free(cls);
   qudao_customers_free(c);

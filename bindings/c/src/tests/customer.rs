@@ -1119,3 +1119,111 @@ fn summaries_are_shared_across_threads() {
         assert_eq!(t.join().expect("thread"), 59_100);
     }
 }
+
+#[test]
+fn revenue_classes_equal_the_core() {
+    use crate::customer::abc::*;
+    use qudao_core::abc::{AbcScheme, Subject, revenue_classes};
+    let ds = load("sample");
+    let data = load_dir(data_dir("sample").as_ref(), &LoadOptions::default()).expect("loads");
+    let (from, to) = (day("2025-01-01"), day("2025-12-31"));
+    for (subject, core_subject) in [
+        ("products", Subject::Product),
+        ("partner", Subject::Partner),
+        ("customer", Subject::Customer),
+    ] {
+        let mut abc: *const qudao_abc = ptr::null();
+        // SAFETY: live data set; readable text and days; valid out-params.
+        ok(|err| unsafe {
+            qudao_abc_revenue_classes(
+                ds,
+                subject.as_ptr(),
+                subject.len(),
+                &from,
+                &to,
+                ptr::null(),
+                0,
+                &mut abc,
+                err,
+            )
+        });
+        let want = revenue_classes(
+            &data,
+            core_subject,
+            Some(Date(from)),
+            Some(Date(to)),
+            &AbcScheme::default(),
+        )
+        .expect("core");
+        // SAFETY: `abc` is live.
+        let n = unsafe { qudao_abc_len(abc) };
+        assert_eq!(n, want.ids.len(), "{subject}");
+        let (mut revenue, mut class_of) = (vec![0i64; n], vec![9u8; n]);
+        // SAFETY: arrays of `n`.
+        ok(|err| unsafe {
+            qudao_abc_columns(abc, revenue.as_mut_ptr(), class_of.as_mut_ptr(), n, err)
+        });
+        assert_eq!(
+            (revenue, class_of),
+            (want.revenue.clone(), want.abc.class_of.clone())
+        );
+        let (mut id, mut len) = (ptr::null(), 0usize);
+        // SAFETY: live handle; the id is borrowed from it.
+        let last = unsafe {
+            ok(|err| qudao_abc_id(abc, n - 1, &mut id, &mut len, err));
+            std::str::from_utf8(std::slice::from_raw_parts(id, len)).expect("UTF-8")
+        };
+        assert_eq!(last, want.ids[n - 1]);
+        let mut json: *mut qudao_bytes = ptr::null_mut();
+        // SAFETY: live handle; valid out-param.
+        ok(|err| unsafe { qudao_abc_summary_json(abc, &mut json, err) });
+        let j = take_json(json);
+        assert_eq!(
+            j["classes"],
+            serde_json::to_value(&want.abc.classes).expect("JSON")
+        );
+        // SAFETY: released once.
+        unsafe { qudao_abc_free(abc) };
+    }
+    let mut abc: *const qudao_abc = ptr::null();
+    // SAFETY: readable text; NULL window.
+    fails(
+        qudao_status::InvalidArgument,
+        "\"channels\"",
+        |err| unsafe {
+            qudao_abc_revenue_classes(
+                ds,
+                "channels".as_ptr(),
+                8,
+                ptr::null(),
+                ptr::null(),
+                ptr::null(),
+                0,
+                &mut abc,
+                err,
+            )
+        },
+    );
+    let far = 1_000_000;
+    // SAFETY: as above.
+    fails(qudao_status::InvalidArgument, "`to`", |err| unsafe {
+        qudao_abc_revenue_classes(
+            ds,
+            "product".as_ptr(),
+            7,
+            ptr::null(),
+            &far,
+            ptr::null(),
+            0,
+            &mut abc,
+            err,
+        )
+    });
+    assert!(abc.is_null());
+    // SAFETY: released once; NULL accepted.
+    unsafe {
+        assert_eq!(qudao_abc_len(ptr::null()), 0);
+        qudao_abc_free(ptr::null());
+        qudao_dataset_free(ds);
+    }
+}
