@@ -393,9 +393,15 @@ pub struct qudao_customers {
     pub(crate) summary: CustomerSummary,
 }
 
+// Every handle of this module is documented as shareable across threads.
 const _: () = {
     const fn shareable<T: Send + Sync>() {}
     shareable::<qudao_customers>();
+    shareable::<rfm::qudao_segment_scheme>();
+    shareable::<rfm::qudao_rfm>();
+    shareable::<abc::qudao_abc>();
+    shareable::<membership::qudao_membership>();
+    shareable::<clv::qudao_clv_model>();
 };
 
 /// Summarise every customer of `ds` as of `opts->as_of`: first and last purchase, recency,
