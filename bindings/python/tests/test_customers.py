@@ -316,6 +316,70 @@ def test_published_json_schemas_match() -> None:
         assert cls.json_schema() == committed
 
 
+# --- ABC -------------------------------------------------------------------------------------
+
+
+def _abc_oracle(revenue: list[tuple[str, Decimal]], limits: list[Decimal]) -> dict[str, int]:
+    """The stated rule, spelled out: by revenue descending then id; an item's class is the
+    first whose limit the cumulative share before it has not reached; non-positive last."""
+    total = sum(v for _, v in revenue if v > 0)
+    out: dict[str, int] = {}
+    before = Decimal(0)
+    k = 0
+    for item, v in sorted(revenue, key=lambda p: (-p[1], p[0])):
+        if v > 0 and total > 0:
+            while k < len(limits) - 1 and before >= limits[k] * total:
+                k += 1
+            before += v
+            out[item] = k
+        else:
+            out[item] = len(limits) - 1
+    return out
+
+
+def test_abc_customers_follow_the_stated_rule(
+    data: qudao.Dataset, summary: qudao.CustomerSummary
+) -> None:
+    a = qudao.abc(data, "customer")
+    assert a.subject == "customer" and repr(a).startswith("<qudao.Abc")
+    rows = a.table.to_pylist()
+    assert [r["customer"] for r in rows] == sorted(r["customer"] for r in rows)
+    # Same window as the summary: the same net revenue per customer.
+    monetary = {r["customer"]: r["monetary"] for r in summary.to_table().to_arrow().to_pylist()}
+    assert {r["customer"]: r["revenue"] for r in rows} == monetary
+    classes = a.classes.to_pylist()
+    assert [c["class"] for c in classes] == ["A", "B", "C"]
+    assert [c["limit"] for c in classes] == [Decimal("0.80"), Decimal("0.95"), Decimal("1.00")]
+    assert sum(c["items"] for c in classes) == len(rows)
+    assert classes[-1]["cumulative_share"] == 1
+    assert a.total == sum(r["revenue"] for r in rows if r["revenue"] > 0)
+    expected = _abc_oracle([(r["customer"], r["revenue"]) for r in rows], [c["limit"] for c in classes])
+    labels = [c["class"] for c in classes]
+    assert {r["customer"]: r["class"] for r in rows} == {k: labels[v] for k, v in expected.items()}
+    for c in classes:
+        mine = [r["revenue"] for r in rows if r["class"] == c["class"]]
+        assert (c["min_revenue"], c["max_revenue"]) == ((min(mine), max(mine)) if mine else (None, None))
+
+
+def test_abc_partners_products_windows_and_classes(data: qudao.Dataset) -> None:
+    partners = qudao.abc(data, "partners")
+    assert partners.table.column_names == ["partner", "revenue", "class"]
+    products = qudao.abc(data, "product", start="2025-01-01", end=datetime.date(2025, 6, 30))
+    whole = qudao.abc(data, "product")
+    assert len(products.table) <= len(whole.table)
+    assert products.total < whole.total
+    two = qudao.abc(data, "product", classes=[("core", "0.5"), ("rest", Decimal(1))])
+    assert [c["class"] for c in two.classes.to_pylist()] == ["core", "rest"]
+    with pytest.raises(qudao.RuleError) as info:
+        qudao.abc(data, classes=[("A", "0.8"), ("B", "0.9")])
+    assert info.value.path == "classes[1].limit"
+    with pytest.raises(qudao.ArgumentError) as subject:
+        qudao.abc(data, "territory")
+    assert subject.value.name == "subject"
+    with pytest.raises(TypeError):
+        qudao.abc(data, classes=[("A", None), ("B", 1)])  # type: ignore[list-item]
+
+
 # --- member tiers and points ------------------------------------------------------------------
 
 

@@ -42,12 +42,14 @@ from ._native import (
 )
 from ._types import Dataset, Summary, Table
 from .customers import (
+    Abc,
     CustomerSummary,
     Fit,
     Membership,
     Rfm,
     SegmentScheme,
     TierScheme,
+    abc,
     clv,
     customer_summary,
     fit_bgnbd,
@@ -70,6 +72,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 __version__: str = _native.__version__
 
 __all__ = [
+    "Abc",
     "ArgumentError",
     "CustomerSummary",
     "DataError",
@@ -87,6 +90,7 @@ __all__ = [
     "Table",
     "TierScheme",
     "__version__",
+    "abc",
     "clv",
     "customer_summary",
     "fit_bgnbd",

@@ -248,3 +248,23 @@ def clv(
     steps: int = 12,
     discount_rate: float = 0.01,
 ) -> Table: ...
+
+@final
+class Abc:
+    @property
+    def subject(self) -> str: ...
+    @property
+    def table(self) -> Table: ...
+    @property
+    def classes(self) -> Table: ...
+    @property
+    def total(self) -> str: ...
+
+def abc(
+    dataset: Dataset,
+    subject: str,
+    *,
+    start: Optional[Union[datetime.date, str]] = None,
+    end: Optional[Union[datetime.date, str]] = None,
+    scheme: Optional[str] = None,
+) -> Abc: ...

@@ -22,10 +22,11 @@ True
 from __future__ import annotations
 
 import datetime
+import decimal
 import html
 import json
 import os
-from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, Optional, Union
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, Optional, Tuple, Union
 
 from . import _native
 from ._native import ArgumentError
@@ -37,12 +38,14 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from matplotlib.axes import Axes
 
 __all__ = [
+    "Abc",
     "CustomerSummary",
     "Fit",
     "Membership",
     "Rfm",
     "SegmentScheme",
     "TierScheme",
+    "abc",
     "clv",
     "customer_summary",
     "fit_bgnbd",
@@ -401,6 +404,89 @@ def rfm(
     if not isinstance(scheme, SegmentScheme):
         raise TypeError(f"scheme must be a SegmentScheme or an id, not {type(scheme).__name__}")
     return Rfm(_native.rfm(summary._native, scheme._native, _rules_json(rules)))
+
+
+# --- ABC -------------------------------------------------------------------------------------
+
+
+class Abc:
+    """ABC (Pareto) classes by net revenue: :attr:`table` (one row per item) and
+    :attr:`classes` (one row per class, with its boundaries and shares)."""
+
+    __slots__ = ("_native",)
+
+    def __init__(self, native: _native.Abc) -> None:
+        self._native = native
+
+    @property
+    def subject(self) -> str:
+        """``customer``, ``partner`` or ``product``."""
+        return self._native.subject
+
+    @property
+    def table(self) -> Table:
+        """Per item with lines in the window, in id order: the id (column named after the
+        subject), ``revenue`` (net), ``class``."""
+        return Table(self._native.table)
+
+    @property
+    def classes(self) -> Table:
+        """Per class: ``class``, cumulative ``limit``, ``items``, ``revenue``, ``share`` and
+        ``cumulative_share`` (6 decimals, half-even; the last is exactly 1),
+        ``min_revenue`` and ``max_revenue`` (the boundaries actually used)."""
+        return Table(self._native.classes)
+
+    @property
+    def total(self) -> decimal.Decimal:
+        """Sum of the positive revenues (the 100 %)."""
+        return decimal.Decimal(self._native.total)
+
+    def __repr__(self) -> str:
+        return repr(self._native).replace("<qudao Abc", "<qudao.Abc", 1)
+
+
+Limit = Union[str, int, float, decimal.Decimal]
+
+
+def abc(
+    dataset: Dataset,
+    subject: str = "customer",
+    *,
+    start: Optional[DateLike] = None,
+    end: Optional[DateLike] = None,
+    classes: Optional[Iterable[Tuple[str, Limit]]] = None,
+) -> Abc:
+    """Classify customers, partners or products by net revenue (sales − returns) over lines
+    dated in ``[start, end]`` (inclusive; ``None`` is unbounded). Ties break by id.
+
+    An item is in the first class whose cumulative limit the share *before* it has not yet
+    reached, so the item that crosses 80 % is still A. Items with no positive revenue are in
+    the last class.
+
+    :param subject: ``"customer"``, ``"partner"`` or ``"product"``.
+    :param classes: ``(label, cumulative limit)`` pairs, ascending, the last ``1``; default
+        ``[("A", "0.8"), ("B", "0.95"), ("C", "1")]``. Give limits as text or
+        :class:`~decimal.Decimal` to keep them exact.
+    :raises RuleError: bad classes (with the field path).
+    """
+    scheme = None
+    if classes is not None:
+        pairs = []
+        for item in classes:
+            label, limit = item
+            if isinstance(limit, bool) or not isinstance(limit, (str, int, float, decimal.Decimal)):
+                raise TypeError(f"class limits must be numbers or text, not {type(limit).__name__}")
+            pairs.append([label, str(limit)])
+        scheme = json.dumps({"classes": pairs})
+    return Abc(
+        _native.abc(
+            _dataset(dataset),
+            subject,
+            start=None if start is None else _date_arg(start, "start"),
+            end=None if end is None else _date_arg(end, "end"),
+            scheme=scheme,
+        )
+    )
 
 
 # --- member tiers and points ------------------------------------------------------------------
