@@ -163,7 +163,13 @@ class CustomerSummary:
         return self.to_table().to_polars()
 
     def _repr_html_(self) -> str:
-        return f"<h4>{html.escape(repr(self))}</h4>" + self.to_table()._repr_html_()
+        head = f"<h4>{html.escape(repr(self))}</h4>"
+        try:
+            import polars  # noqa: F401 - renders the float columns
+        except ImportError:  # pragma: no cover - depends on the environment
+            return head
+        html_table: str = self.to_polars()._repr_html_()
+        return head + html_table
 
     def __repr__(self) -> str:
         return repr(self._native).replace("<qudao CustomerSummary", "<qudao.CustomerSummary", 1)
