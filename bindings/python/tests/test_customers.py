@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 import doctest
 import json
+import runpy
 import sys
 import threading
 from decimal import Decimal
@@ -679,3 +680,15 @@ def test_customers_module_examples_run(monkeypatch: pytest.MonkeyPatch) -> None:
     result = doctest.testmod(qudao.customers, optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0
     assert result.failed == 0
+
+
+def test_pandas_input(cdnow: pl.DataFrame) -> None:
+    frame = cdnow.to_pandas()
+    assert qudao.fit_bgnbd(frame).params == pytest.approx(qudao.fit_bgnbd(cdnow).params)
+
+
+def test_customers_notebook_runs(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)  # the plots, when matplotlib is there, are written here
+    ns = runpy.run_path(str(REPO / "examples" / "customers.py"), run_name="__main__")
+    assert len(ns["clv"]) == len(ns["summary"]) > 0
+    assert ns["rfm"].scheme == "rfm-11"
