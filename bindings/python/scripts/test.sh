@@ -18,7 +18,7 @@ vpy="$venv/bin/python"
 
 echo "==> installing build and test tools"
 "$vpy" -m pip install --quiet --disable-pip-version-check \
-    "maturin>=1.5,<2" pytest pyarrow polars pandas
+    "maturin>=1.5,<2" pytest pyarrow polars pandas matplotlib
 
 echo "==> building the wheel (release)"
 wheels="$repo/target/wheels"

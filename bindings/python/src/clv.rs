@@ -82,19 +82,13 @@ impl Source {
     fn spend(&self) -> qudao::Result<(Vec<f64>, Vec<f64>)> {
         match self {
             Source::Summary { data, summary } => {
-                let scale = minor_per_major(data);
-                let mut x = Vec::with_capacity(summary.len());
-                let mut m = Vec::with_capacity(summary.len());
-                for r in 0..summary.len() {
-                    let (k, _, _) = summary.btyd(r);
-                    let v = summary.repeat_value(r);
-                    x.push(f64::from(k));
-                    m.push(if k > 0 && v > 0 {
-                        v as f64 / scale / f64::from(k)
-                    } else {
-                        0.0
-                    });
-                }
+                let minor = 10i64.pow(u32::from(data.currency().exponent));
+                let x = (0..summary.len())
+                    .map(|r| f64::from(summary.btyd(r).0))
+                    .collect();
+                let m = (0..summary.len())
+                    .map(|r| summary.mean_repeat_spend(r, minor))
+                    .collect();
                 Ok((x, m))
             }
             Source::Table(input) => Ok((input.f64s("x")?, input.f64s("mean_spend")?)),
@@ -118,11 +112,6 @@ impl Source {
             Source::Table(_) => Vec::new(),
         }
     }
-}
-
-/// Minor units per major unit of the data's currency (100 for CNY).
-fn minor_per_major(data: &qudao::Dataset) -> f64 {
-    10f64.powi(i32::from(data.currency().exponent))
 }
 
 fn floats(v: Vec<f64>) -> ArrayRef {

@@ -3,7 +3,10 @@
 use std::sync::Arc;
 
 use arrow_array::cast::AsArray;
-use arrow_array::types::{Date32Type, Decimal128Type, Int64Type, UInt32Type, UInt64Type};
+use arrow_array::types::{
+    Date32Type, Decimal128Type, Float64Type, Int32Type, Int64Type, UInt8Type, UInt32Type,
+    UInt64Type,
+};
 use arrow_array::{Array, ArrayRef, RecordBatch, StructArray};
 use arrow_schema::{DataType, Field, SchemaRef};
 use pyo3::IntoPyObjectExt;
@@ -64,6 +67,13 @@ fn cell<'py>(
             .as_primitive::<UInt32Type>()
             .value(i)
             .into_bound_py_any(py),
+        DataType::UInt8 => a.as_primitive::<UInt8Type>().value(i).into_bound_py_any(py),
+        DataType::Int32 => a.as_primitive::<Int32Type>().value(i).into_bound_py_any(py),
+        DataType::Float64 => a
+            .as_primitive::<Float64Type>()
+            .value(i)
+            .into_bound_py_any(py),
+        DataType::Boolean => a.as_boolean().value(i).into_bound_py_any(py),
         DataType::Date32 => {
             let d = qudao::Date(a.as_primitive::<Date32Type>().value(i));
             let (y, m, day) = d.ymd();

@@ -922,6 +922,19 @@ impl CustomerSummary {
         v.net.saturating_sub(v.first_period_value)
     }
 
+    /// Mean repeat spend of row `r` in major units: the repeat value over `x`, the
+    /// Gamma-Gamma input of a prediction. 0 when the customer has no repeat purchase or its
+    /// repeat value is not positive (the model then predicts what it expects of a customer
+    /// without observed positive spend).
+    pub fn mean_repeat_spend(&self, r: usize, minor_per_major: i64) -> f64 {
+        let (x, _, _) = self.btyd(r);
+        let v = self.repeat_value(r);
+        if x == 0 || v <= 0 {
+            return 0.0;
+        }
+        v as f64 / minor_per_major.max(1) as f64 / f64::from(x)
+    }
+
     /// Row `r` spelled out.
     pub fn row(&self, dataset: &Dataset, r: usize) -> CustomerRow {
         let (x, t_x, t) = self.btyd(r);
