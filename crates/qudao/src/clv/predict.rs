@@ -165,8 +165,22 @@ pub trait PurchaseModel: Sync {
         t: f64,
         customers: &Customers<'_>,
     ) -> Result<Vec<f64>> {
-        check_horizon(t)?;
-        customers.map(&|_, c| self.conditional_expected_purchases(t, c))
+        self.map_expected_purchases(&[t], customers, &|_, e| Ok(e[0]))
+    }
+
+    /// `f(row, expected)` for every row of a table, in parallel, with `expected[i]` the
+    /// conditional expected purchases by `horizons[i]`; the first failing row is the error.
+    /// Models override it to share work across rows (BG/NBD: survival sums per `x`).
+    fn map_expected_purchases(
+        &self,
+        horizons: &[f64],
+        customers: &Customers<'_>,
+        f: &(dyn Fn(usize, &[f64]) -> Result<f64> + Sync),
+    ) -> Result<Vec<f64>> {
+        for &t in horizons {
+            check_horizon(t)?;
+        }
+        customers.map(&|i, c| f(i, &self.conditional_expected_purchases_at(horizons, c)?))
     }
 }
 
@@ -213,47 +227,46 @@ static INVERSES: [f64; 1024] = {
     t
 };
 
-/// Partial sums `W_k = w_1 + … + w_k` of the survival probabilities
-/// `w_j = E[(1−p)^(j−1)] = Π_{i<j−1} (b+i)/(a+b+i)` for dropout `p` ~ Beta(`a`, `b`), grown
-/// on demand and shared by every horizon of one customer.
-struct SurvivalSums {
-    a: f64,
-    b: f64,
-    w: f64,
-    cum: Vec<f64>,
+/// `(w_k, W_k)` for `k < len` (entry 0 unused): the survival probabilities
+/// `w_j = E[(1−p)^(j−1)] = Π_{i<j−1} (b+i)/(a+b+i)` for dropout `p` ~ Beta(`a`, `b`) and
+/// their partial sums `W_k = w_1 + … + w_k`. They depend on `x` only (through `b + x`), so
+/// every horizon of a customer, and every customer with the same `x`, share one table.
+fn survival_table(a: f64, b: f64, len: usize) -> Vec<(f64, f64)> {
+    let mut table = Vec::with_capacity(len.max(2));
+    table.push((0.0, 0.0));
+    let (mut w, mut cum) = (1.0f64, 1.0f64);
+    table.push((w, cum));
+    for k in 2..len {
+        let kf = k as f64;
+        w *= (b + kf - 2.0) / (a + b + kf - 2.0);
+        cum += w;
+        table.push((w, cum));
+    }
+    table
 }
 
-impl SurvivalSums {
-    fn new(a: f64, b: f64) -> Self {
-        SurvivalSums {
-            a,
-            b,
-            w: 1.0,
-            cum: vec![0.0, 1.0],
-        }
-    }
-
-    /// `(w_k, W_k)` for `k ≥ 1`.
-    fn at(&mut self, k: usize) -> (f64, f64) {
-        while self.cum.len() <= k {
-            let j = self.cum.len() as f64; // the next index
-            self.w *= (self.b + j - 2.0) / (self.a + self.b + j - 2.0);
-            let last = self.cum[self.cum.len() - 1];
-            self.cum.push(last + self.w);
-        }
-        (self.cum[k] - self.cum[k - 1], self.cum[k])
-    }
+/// Terms the series needs, about: the negative binomial's mode plus its geometric tail.
+fn terms_hint(n: f64, z: f64) -> usize {
+    let q = 1.0 - z;
+    ((n * z / q + 40.0 / q) as usize + 8).min(4096)
 }
 
 /// `E[Y(t)]` for a customer alive now, with purchase rate ~ Gamma(`n`, `scale`) and dropout
-/// probability ~ Beta(`a`, `b`) (given by `sums`): FHL (2005) eq. 10 without its P(alive)
-/// factor, `(a+b−1)/(a−1) · [1 − (scale/(scale+t))^n ₂F₁(n, b; a+b−1; t/(scale+t))]`.
+/// probability ~ Beta(`a`, `b`): FHL (2005) eq. 10 without its P(alive) factor,
+/// `(a+b−1)/(a−1) · [1 − (scale/(scale+t))^n ₂F₁(n, b; a+b−1; t/(scale+t))]`.
 ///
 /// Evaluated as a series of positive terms, so without the cancellation of the closed form
 /// (near `a = 1`, for short horizons, or when `a + b − 1 ≤ 0`): `Y ≥ j` needs `j` purchases
 /// in the window, `N(t)` negative binomial `NB(n, z = t/(scale+t))`, and survival of the first
-/// `j − 1`, of probability `w_j`. So `E[Y] = Σ_j w_j P(N ≥ j) = Σ_k P(N = k) W_k`.
-fn bgnbd_expected_if_alive(n: f64, scale: f64, t: f64, sums: &mut SurvivalSums) -> Result<f64> {
+/// `j − 1`, of probability `w_j`. So `E[Y] = Σ_j w_j P(N ≥ j) = Σ_k P(N = k) W_k`, with
+/// `(w_k, W_k)` from `table` ([`survival_table`]) and continued past its end.
+fn bgnbd_expected_if_alive(
+    n: f64,
+    scale: f64,
+    t: f64,
+    (a, b): (f64, f64),
+    table: &[(f64, f64)],
+) -> Result<f64> {
     if t == 0.0 {
         return Ok(0.0);
     }
@@ -262,6 +275,7 @@ fn bgnbd_expected_if_alive(n: f64, scale: f64, t: f64, sums: &mut SurvivalSums) 
     let mut log_offset = n * (-z).ln_1p();
     let mut p = 1.0f64; // P(N = k) / e^log_offset
     let mut sum = 0.0f64;
+    let (mut w, mut cum_w) = (0.0f64, 0.0f64);
     let mut k: usize = 0;
     loop {
         k += 1;
@@ -272,7 +286,14 @@ fn bgnbd_expected_if_alive(n: f64, scale: f64, t: f64, sums: &mut SurvivalSums) 
             1.0 / kf
         };
         p *= (n + kf - 1.0) * inv * z;
-        let (w, cum_w) = sums.at(k);
+        if k < table.len() {
+            (w, cum_w) = table[k];
+        } else if k == 1 {
+            (w, cum_w) = (1.0, 1.0);
+        } else {
+            w *= (b + kf - 2.0) / (a + b + kf - 2.0);
+            cum_w += w;
+        }
         sum += p * cum_w;
         if p > 1e250 {
             p *= 1e-250;
@@ -281,7 +302,7 @@ fn bgnbd_expected_if_alive(n: f64, scale: f64, t: f64, sums: &mut SurvivalSums) 
         }
         // Every 8 terms: past the mode, later P(N = i) fall at least by the ratio rho per
         // step and W grows by at most w_k per step, which bounds the tail.
-        if k % 8 == 0 {
+        if k.is_multiple_of(8) {
             let rho = z * ((n + kf) / (kf + 1.0)).max(1.0);
             if rho < 1.0 {
                 let q = 1.0 / (1.0 - rho);
@@ -303,6 +324,69 @@ fn bgnbd_expected_if_alive(n: f64, scale: f64, t: f64, sums: &mut SurvivalSums) 
     Ok((sum.ln() + log_offset).exp())
 }
 
+/// Survival tables for the integer `x < 4096` present in a batch.
+struct SurvivalCache(Vec<Option<Vec<(f64, f64)>>>);
+
+/// Entries per cached survival table (enough for `z` up to about 0.9).
+const CACHED_TERMS: usize = 512;
+
+impl SurvivalCache {
+    fn new(m: &BgNbd, xs: &[f64]) -> Self {
+        let mut present = vec![false; 4096];
+        for &x in xs {
+            if let Some(i) = Self::slot(x) {
+                present[i] = true;
+            }
+        }
+        SurvivalCache(
+            present
+                .iter()
+                .enumerate()
+                .map(|(i, &p)| p.then(|| survival_table(m.a, m.b + i as f64, CACHED_TERMS)))
+                .collect(),
+        )
+    }
+
+    fn slot(x: f64) -> Option<usize> {
+        ((0.0..4096.0).contains(&x) && x.fract() == 0.0).then_some(x as usize)
+    }
+
+    fn get(&self, x: f64) -> Option<&[(f64, f64)]> {
+        Self::slot(x).and_then(|i| self.0[i].as_deref())
+    }
+}
+
+impl BgNbd {
+    /// Cumulative conditional expected purchases at each horizon, with a survival table.
+    fn expected_at(
+        &self,
+        horizons: &[f64],
+        c: &Customer,
+        table: Option<&[(f64, f64)]>,
+    ) -> Result<Vec<f64>> {
+        let alive = self.probability_alive(c)?;
+        let (n, scale, shapes) = (self.r + c.x, self.alpha + c.t, (self.a, self.b + c.x));
+        let owned;
+        let table = match table {
+            Some(t) => t,
+            None if horizons.len() > 1 => {
+                let longest = horizons.iter().fold(0.0f64, |m, &t| m.max(t));
+                owned = survival_table(
+                    shapes.0,
+                    shapes.1,
+                    terms_hint(n, longest / (scale + longest)),
+                );
+                &owned
+            }
+            None => &[],
+        };
+        horizons
+            .iter()
+            .map(|&t| Ok(alive * bgnbd_expected_if_alive(n, scale, t, shapes, table)?))
+            .collect()
+    }
+}
+
 impl PurchaseModel for BgNbd {
     /// `1 / (1 + [x > 0] · a/(b+x−1) · ((α+T)/(α+t_x))^(r+x))` (Fader, Hardie & Lee 2008,
     /// "Computing P(alive) using the BG/NBD model").
@@ -320,9 +404,7 @@ impl PurchaseModel for BgNbd {
     /// customer, the latter summed as a positive series (see the source for the derivation).
     fn conditional_expected_purchases(&self, t: f64, c: &Customer) -> Result<f64> {
         check_horizon(t)?;
-        let alive = self.probability_alive(c)?;
-        let mut sums = SurvivalSums::new(self.a, self.b + c.x);
-        Ok(alive * bgnbd_expected_if_alive(self.r + c.x, self.alpha + c.t, t, &mut sums)?)
+        Ok(self.expected_at(&[t], c, None)?[0])
     }
 
     fn conditional_expected_purchases_at(
@@ -333,14 +415,21 @@ impl PurchaseModel for BgNbd {
         for &t in horizons {
             check_horizon(t)?;
         }
-        let alive = self.probability_alive(c)?;
-        let mut sums = SurvivalSums::new(self.a, self.b + c.x);
-        horizons
-            .iter()
-            .map(|&t| {
-                Ok(alive * bgnbd_expected_if_alive(self.r + c.x, self.alpha + c.t, t, &mut sums)?)
-            })
-            .collect()
+        self.expected_at(horizons, c, None)
+    }
+
+    /// Shares one survival table per integer `x` across the rows.
+    fn map_expected_purchases(
+        &self,
+        horizons: &[f64],
+        customers: &Customers<'_>,
+        f: &(dyn Fn(usize, &[f64]) -> Result<f64> + Sync),
+    ) -> Result<Vec<f64>> {
+        for &t in horizons {
+            check_horizon(t)?;
+        }
+        let cache = SurvivalCache::new(self, customers.x);
+        customers.map(&|i, c| f(i, &self.expected_at(horizons, c, cache.get(c.x))?))
     }
 
     /// Fader, Hardie & Lee (2005) eq. 9,
@@ -348,12 +437,7 @@ impl PurchaseModel for BgNbd {
     /// `x = 0`, `T = 0`.
     fn expected_purchases(&self, t: f64) -> Result<f64> {
         check_horizon(t)?;
-        bgnbd_expected_if_alive(
-            self.r,
-            self.alpha,
-            t,
-            &mut SurvivalSums::new(self.a, self.b),
-        )
+        bgnbd_expected_if_alive(self.r, self.alpha, t, (self.a, self.b), &[])
     }
 }
 
@@ -570,6 +654,11 @@ impl ClvOptions {
         }
     }
 
+    /// The step ends `Δ, 2Δ, …, nΔ`.
+    fn horizons(&self) -> Vec<f64> {
+        (1..=self.steps).map(|i| f64::from(i) * self.step).collect()
+    }
+
     fn check(&self) -> Result<()> {
         if !(self.step.is_finite() && self.step > 0.0) {
             return Err(Error::invalid_argument(
@@ -616,21 +705,28 @@ fn clv_at(
     options: &ClvOptions,
     row: Option<usize>,
 ) -> Result<f64> {
+    check_customer(customer, row)?;
+    let cumulative = model.conditional_expected_purchases_at(&options.horizons(), customer)?;
+    discounted(&cumulative, spend, options, row)
+}
+
+/// `Σ_i (E_i − E_{i−1}) · spend / (1 + d)^i` over cumulative expectations `E_i`.
+fn discounted(
+    cumulative: &[f64],
+    spend: f64,
+    options: &ClvOptions,
+    row: Option<usize>,
+) -> Result<f64> {
     if !spend.is_finite() {
         return Err(Error::invalid_argument(
             arg("spend", row),
             format!("{spend} is not finite"),
         ));
     }
-    check_customer(customer, row)?;
-    let horizons: Vec<f64> = (1..=options.steps)
-        .map(|i| f64::from(i) * options.step)
-        .collect();
-    let cumulative = model.conditional_expected_purchases_at(&horizons, customer)?;
     let mut previous = 0.0;
     let mut total = 0.0;
     let mut discount = 1.0;
-    for e in cumulative {
+    for &e in cumulative {
         discount *= 1.0 + options.discount_rate;
         total += (e - previous) * spend / discount;
         previous = e;
@@ -749,7 +845,9 @@ pub fn clv_batch(
 ) -> Result<Vec<f64>> {
     options.check()?;
     same_length("spend", spend.len(), customers.len())?;
-    customers.map(&|i, c| clv_at(model, spend[i], c, options, Some(i)))
+    model.map_expected_purchases(&options.horizons(), customers, &|i, e| {
+        discounted(e, spend[i], options, Some(i))
+    })
 }
 
 /// How [`to_minor_units`] rounds.
