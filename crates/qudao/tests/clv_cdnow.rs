@@ -101,7 +101,9 @@ fn pareto_nbd_matches_the_literature() {
     let rows = summary();
     let d = BtydData::compress(rows.iter().map(|r| (r.0, r.1, r.2))).expect("valid");
     let fit = fit_pareto_nbd(&d);
+    eprintln!("pareto/nbd: {fit:?}");
     assert_eq!(fit.status, FitStatus::Converged, "{fit:?}");
+    assert!(fit.std_errors.iter().all(Option::is_some));
     for (name, want) in [
         ("r", 0.553),
         ("alpha", 10.578),

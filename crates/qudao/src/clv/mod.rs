@@ -11,8 +11,9 @@
 //! * BG/NBD and Gamma-Gamma: Newton's method with analytic gradients and Hessians (a dozen
 //!   passes over the data), summed in fixed chunks over the available cores with a fixed
 //!   reduction order, so the result is the same whatever the thread count;
-//! * Pareto/NBD, and the fallback when Newton does not converge: Nelder–Mead then Newton
-//!   polishing with finite differences.
+//! * Pareto/NBD: the same Newton iteration on central-difference derivatives;
+//! * for all three, when Newton does not converge: Nelder–Mead from the same start, then
+//!   Newton from where it ends, keeping the better of the two runs.
 //!
 //! Standard errors come from the inverse Hessian of the log-likelihood in the natural
 //! parameters. A parameter that runs to the edge of its range (BG/NBD's `a → 0`, say) is
@@ -140,7 +141,8 @@ pub struct Fit {
     pub status: FitStatus,
     /// Customers the fit used.
     pub customers: f64,
-    /// Likelihood evaluations used.
+    /// Objective evaluations used; each Newton evaluation includes the gradient and Hessian
+    /// (for Pareto/NBD by central differences, 33 likelihood sums).
     pub evaluations: usize,
 }
 
@@ -343,63 +345,6 @@ fn empty_fit(model: &str, names: &[&str]) -> Fit {
     }
 }
 
-fn fit_generic(
-    model: &str,
-    names: &[&str],
-    customers: f64,
-    ll: &(dyn Fn(&[f64]) -> f64 + Sync),
-) -> Fit {
-    // Negative mean log-likelihood over log-parameters, clamped to the box.
-    let objective = |lp: &[f64]| -> f64 {
-        if lp
-            .iter()
-            .any(|v| !(LOG_MIN - 2.0..=LOG_MAX + 2.0).contains(v))
-        {
-            return f64::INFINITY;
-        }
-        let p: Vec<f64> = lp.iter().map(|v| v.exp()).collect();
-        -ll(&p) / customers
-    };
-    let start = vec![0.0; names.len()];
-    let m = optimize::nelder_mead(&objective, &start, 1.0, 1e-12, 20_000);
-    let polished = optimize::newton_polish(&objective, &m.x, 30);
-    let params: Vec<f64> = polished.iter().map(|v| v.exp()).collect();
-    let log_likelihood = ll(&params);
-    // Standard errors in the natural parameters: inverse of the negative Hessian of LL.
-    let neg_ll = |p: &[f64]| -> f64 {
-        if p.iter().any(|&v| v <= 0.0) {
-            return f64::INFINITY;
-        }
-        -ll(p)
-    };
-    let (_, hess) = optimize::gradient_hessian(&neg_ll, &params, 1e-4);
-    let std_errors = match optimize::invert(&hess) {
-        Some(inv) => (0..params.len())
-            .map(|i| (inv[i][i] > 0.0 && inv[i][i].is_finite()).then(|| inv[i][i].sqrt()))
-            .collect(),
-        None => vec![None; params.len()],
-    };
-    let boundary = polished
-        .iter()
-        .position(|&v| !(LOG_MIN..=LOG_MAX).contains(&v));
-    let status = match boundary {
-        Some(i) => FitStatus::Boundary {
-            parameter: names[i].to_owned(),
-        },
-        None if m.converged => FitStatus::Converged,
-        None => FitStatus::NotConverged,
-    };
-    Fit {
-        model: model.to_owned(),
-        params: names.iter().map(|n| (*n).to_owned()).zip(params).collect(),
-        std_errors,
-        log_likelihood,
-        status,
-        customers,
-        evaluations: m.evaluations,
-    }
-}
-
 /// Fit BG/NBD (`r, alpha, a, b`) by maximum likelihood, with default [`FitOptions`].
 ///
 /// ```
@@ -440,19 +385,55 @@ pub fn fit_bgnbd_with(d: &BtydData, options: &FitOptions) -> Fit {
     )
 }
 
-/// Fit Pareto/NBD (`r, alpha, s, beta`) by maximum likelihood.
+/// Fit Pareto/NBD (`r, alpha, s, beta`) by maximum likelihood: Newton with central
+/// differences on log-parameters (the hypergeometric terms have no cheap analytic
+/// derivatives), falling back to Nelder–Mead like the others.
 pub fn fit_pareto_nbd(d: &BtydData) -> Fit {
+    let names = ["r", "alpha", "s", "beta"];
+    if d.is_empty() {
+        return empty_fit("pareto_nbd", &names);
+    }
     let ll = |p: &[f64]| -> f64 {
         (0..d.len())
             .map(|i| d.weight[i] * pareto_nbd_ll(p[0], p[1], p[2], p[3], d.x[i], d.t_x[i], d.t[i]))
             .sum()
     };
-    fit_generic(
-        "pareto_nbd",
-        &["r", "alpha", "s", "beta"],
-        d.customers().max(1.0),
-        &ll,
-    )
+    // Differences in θ = ln p (a relative step, valid however small p is), turned into
+    // natural-parameter derivatives: ∇p = ∇θ / p, ∇²p = (∇²θ − diag(∇θ)) / (p pᵀ).
+    let natural = |p: &[f64]| -> Option<optimize::Derivatives> {
+        let value = ll(p);
+        if !value.is_finite() {
+            return None;
+        }
+        let in_logs = |lp: &[f64]| -> f64 {
+            let q: Vec<f64> = lp.iter().map(|v| v.exp()).collect();
+            ll(&q)
+        };
+        let theta: Vec<f64> = p.iter().map(|v| v.ln()).collect();
+        let (g, h) = optimize::gradient_hessian(&in_logs, &theta, 1e-4);
+        let k = p.len();
+        let gradient: Vec<f64> = (0..k).map(|i| g[i] / p[i]).collect();
+        let hessian: Vec<Vec<f64>> = (0..k)
+            .map(|i| {
+                (0..k)
+                    .map(|j| {
+                        let diag = if i == j { g[i] } else { 0.0 };
+                        (h[i][j] - diag) / (p[i] * p[j])
+                    })
+                    .collect()
+            })
+            .collect();
+        let finite = gradient
+            .iter()
+            .chain(hessian.iter().flatten())
+            .all(|v| v.is_finite());
+        finite.then_some(optimize::Derivatives {
+            value,
+            gradient,
+            hessian,
+        })
+    };
+    fit_newton("pareto_nbd", &names, d.customers(), &natural, 100)
 }
 
 /// Fit the Gamma-Gamma spend model (`p, q, gamma`) on repeat buyers: `(x, mean value)` rows
@@ -483,4 +464,52 @@ pub fn fit_gamma_gamma_with(rows: &[(f64, f64)], options: &FitOptions) -> Fit {
         &natural,
         options.max_iterations,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_dropout_in_the_data_is_a_boundary_not_a_fit() {
+        // Everyone bought at the very end of their window: no sign of anyone dropping out,
+        // so the dropout probability runs to 0 (a → 0 or b → ∞).
+        let rows = (0..400).map(|i| {
+            let t = 20.0 + f64::from(i % 30);
+            let x = f64::from(1 + i % 6);
+            (x, t, t)
+        });
+        let d =
+            BtydData::compress(rows.chain((0..100).map(|i| (0.0, 0.0, 10.0 + f64::from(i % 9)))))
+                .expect("valid");
+        let fit = fit_bgnbd(&d);
+        assert!(
+            matches!(&fit.status, FitStatus::Boundary { parameter } if parameter == "a" || parameter == "b"),
+            "{fit:?}"
+        );
+        assert!(fit.log_likelihood.is_finite());
+    }
+
+    #[test]
+    fn out_of_iterations_is_not_converged_and_empty_input_says_so() {
+        let d = BtydData::compress([(2.0, 30.43, 38.86), (1.0, 1.71, 38.86), (0.0, 0.0, 38.86)])
+            .expect("valid");
+        let options = FitOptions {
+            threads: 1,
+            max_iterations: 0,
+        };
+        let fit = fit_bgnbd_with(&d, &options);
+        assert_eq!(fit.status, FitStatus::NotConverged, "{fit:?}");
+        let fit = fit_gamma_gamma_with(&[(1.0, 10.0), (2.0, 12.0)], &options);
+        assert_eq!(fit.status, FitStatus::NotConverged, "{fit:?}");
+        for fit in [
+            fit_bgnbd(&BtydData::default()),
+            fit_pareto_nbd(&BtydData::default()),
+            fit_gamma_gamma(&[]),
+        ] {
+            assert_eq!(fit.status, FitStatus::NotConverged);
+            assert_eq!((fit.customers, fit.evaluations), (0.0, 0));
+            assert!(fit.std_errors.iter().all(Option::is_none));
+        }
+    }
 }
