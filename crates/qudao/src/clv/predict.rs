@@ -1134,4 +1134,67 @@ mod tests {
             assert_eq!(alive[i], m.probability_alive(&c).expect("finite"));
         }
     }
+
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        fn customer(x: u32, big_t: f64, frac: f64) -> Customer {
+            let t_x = if x == 0 {
+                0.0
+            } else {
+                (frac * big_t).max(big_t * 1e-3)
+            };
+            Customer::new(f64::from(x), t_x, big_t).expect("valid by construction")
+        }
+
+        proptest! {
+            #[test]
+            fn bgnbd_predictions_are_probabilities_and_grow_with_the_horizon(
+                r in 0.05f64..5.0, alpha in 0.1f64..50.0, a in 0.05f64..5.0, b in 0.05f64..10.0,
+                x in 0u32..40, big_t in 0.1f64..100.0, frac in 0.0f64..1.0,
+                h1 in 0.0f64..200.0, h2 in 0.0f64..200.0,
+            ) {
+                let m = BgNbd::new(r, alpha, a, b).expect("valid");
+                let c = customer(x, big_t, frac);
+                let alive = m.probability_alive(&c).expect("finite");
+                prop_assert!((0.0..=1.0).contains(&alive));
+                let (lo, hi) = (h1.min(h2), h1.max(h2));
+                let e = m.conditional_expected_purchases_at(&[lo, hi], &c).expect("finite");
+                prop_assert!(e[0] >= 0.0 && e[0].is_finite());
+                prop_assert!(e[0] <= e[1] * (1.0 + 1e-12), "{e:?}");
+                // An active customer buys at most at the mean rate (r + x)/(α + T) times t.
+                prop_assert!(e[1] <= (r + f64::from(x)) / (alpha + big_t) * hi * (1.0 + 1e-9));
+                prop_assert_eq!(e[1], m.conditional_expected_purchases(hi, &c).expect("finite"));
+            }
+
+            #[test]
+            fn pareto_nbd_predictions_are_probabilities_and_grow_with_the_horizon(
+                r in 0.05f64..5.0, alpha in 0.1f64..50.0, s in 0.05f64..5.0, beta in 0.1f64..50.0,
+                x in 0u32..40, big_t in 0.1f64..100.0, frac in 0.0f64..1.0,
+                h1 in 0.0f64..200.0, h2 in 0.0f64..200.0,
+            ) {
+                let m = ParetoNbd::new(r, alpha, s, beta).expect("valid");
+                let c = customer(x, big_t, frac);
+                let alive = m.probability_alive(&c).expect("finite");
+                prop_assert!((0.0..=1.0).contains(&alive), "{alive}");
+                let (lo, hi) = (h1.min(h2), h1.max(h2));
+                let e = m.conditional_expected_purchases_at(&[lo, hi], &c).expect("finite");
+                prop_assert!(e[0] >= 0.0 && e[0] <= e[1] * (1.0 + 1e-12) && e[1].is_finite(), "{e:?}");
+            }
+
+            #[test]
+            fn minor_units_are_within_one_unit(v in -1e12f64..1e12, e in 0u8..4) {
+                let scaled = v * 10f64.powi(i32::from(e));
+                for r in [Rounding::HalfEven, Rounding::HalfUp, Rounding::TowardZero,
+                          Rounding::Floor, Rounding::Ceiling] {
+                    let m = to_minor_units(v, e, r).expect("fits") as f64;
+                    prop_assert!((m - scaled).abs() <= 1.0 + 1e-6 * scaled.abs(), "{v} {e} {r:?} {m}");
+                }
+                let floor = to_minor_units(v, e, Rounding::Floor).expect("fits");
+                let ceiling = to_minor_units(v, e, Rounding::Ceiling).expect("fits");
+                prop_assert!(ceiling - floor <= 1 && floor <= ceiling);
+            }
+        }
+    }
 }
