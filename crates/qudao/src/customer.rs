@@ -227,10 +227,11 @@ impl CustomerValues {
             },
             None => self.flags |= COST_MISSING,
         }
-        if amount < 0 || period == i32::MIN {
+        // Returns pass `i32::MIN` as their period: they net the money only.
+        if period == i32::MIN {
             return ok;
         }
-        ok & self.add_sale(day, period, amount, unit)
+        self.add_sale(day, period, amount, unit) && ok
     }
 
     /// The sale part of [`CustomerValues::add`]: line count, first/last day, first-period sales.

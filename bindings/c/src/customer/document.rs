@@ -78,7 +78,9 @@ pub(crate) unsafe fn read<'a>(
 
 /// The document kinds with a published JSON Schema: the name the host passes, and the
 /// schema (also committed as `schemas/<name>.schema.json`).
-const SCHEMAS: [(&str, fn() -> String); 2] = [
+type SchemaFn = fn() -> String;
+
+const SCHEMAS: [(&str, SchemaFn); 2] = [
     (
         "rfm-segment-scheme",
         <SegmentScheme as RuleDocument>::json_schema,
