@@ -677,6 +677,12 @@ impl Runner<'_> {
                 }
                 self.c.spend -= i128::from(a);
                 self.window.pop_front();
+                if a < 0 {
+                    // A day of net returns left the window: spend rose with no purchase,
+                    // and upgrades are immediate — on the day it left.
+                    let left = i64::from(d) + i64::from(window_days);
+                    self.upgrade(i32::try_from(left).unwrap_or(day).min(day), None);
+                }
             }
         }
     }
@@ -747,7 +753,7 @@ impl Runner<'_> {
         }
     }
 
-    fn upgrade(&mut self, date: i32, order: u32) {
+    fn upgrade(&mut self, date: i32, order: Option<u32>) {
         let sup = self.scheme.tier_for(self.basis()) as u8;
         if sup > self.c.tier {
             self.out_history.push(TierChange {
@@ -757,7 +763,7 @@ impl Runner<'_> {
                 to: sup,
                 reason: ChangeReason::Upgrade,
                 basis: self.basis_i64(),
-                order: Some(self.dataset.transactions.order_id(order)),
+                order: order.map(|o| self.dataset.transactions.order_id(o)),
             });
             self.c.tier = sup;
         }
@@ -798,7 +804,7 @@ impl Runner<'_> {
         e.reference = reference;
         e.rate = rate;
         e.rate_source = Some(RateSource::CurrentTier);
-        self.upgrade(ev.date, ev.order);
+        self.upgrade(ev.date, Some(ev.order));
         Ok(())
     }
 
