@@ -579,26 +579,7 @@ impl CustomerState {
                 &a.pairs[a.offsets[k]..a.offsets[k + 1]],
                 &b.pairs[b.offsets[k]..b.offsets[k + 1]],
             );
-            let (mut i, mut j) = (0, 0);
-            while i < x.len() && j < y.len() {
-                match x[i].cmp(&y[j]) {
-                    std::cmp::Ordering::Less => {
-                        out.pairs.push(x[i]);
-                        i += 1;
-                    }
-                    std::cmp::Ordering::Greater => {
-                        out.pairs.push(y[j]);
-                        j += 1;
-                    }
-                    std::cmp::Ordering::Equal => {
-                        out.pairs.push(x[i]);
-                        i += 1;
-                        j += 1;
-                    }
-                }
-            }
-            out.pairs.extend_from_slice(&x[i..]);
-            out.pairs.extend_from_slice(&y[j..]);
+            crate::summary::merge_sorted_into(x, y, &mut out.pairs);
         }
         out.offsets.push(out.pairs.len());
         self.sets = out;

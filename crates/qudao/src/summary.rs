@@ -74,6 +74,13 @@ impl GroupState {
 
 fn merge_sorted(a: &[u32], b: &[u32]) -> Vec<u32> {
     let mut out = Vec::with_capacity(a.len() + b.len());
+    merge_sorted_into(a, b, &mut out);
+    out
+}
+
+/// Append the union of two ascending, duplicate-free slices to `out`, ascending and without
+/// duplicates (the merge step of mergeable distinct counts).
+pub(crate) fn merge_sorted_into<T: Ord + Copy>(a: &[T], b: &[T], out: &mut Vec<T>) {
     let (mut i, mut j) = (0, 0);
     while i < a.len() && j < b.len() {
         match a[i].cmp(&b[j]) {
@@ -94,7 +101,6 @@ fn merge_sorted(a: &[u32], b: &[u32]) -> Vec<u32> {
     }
     out.extend_from_slice(&a[i..]);
     out.extend_from_slice(&b[j..]);
-    out
 }
 
 /// Partial summary of some chunks. `new` is the identity of `merge`; merging is associative
