@@ -19,6 +19,7 @@ pub mod membership;
 pub mod model;
 pub mod money;
 pub mod ops;
+pub mod rebate;
 pub mod reject;
 pub mod rfm;
 pub mod sample;
