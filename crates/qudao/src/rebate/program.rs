@@ -1218,6 +1218,27 @@ impl Program {
 }
 
 impl ProgramBook {
+    /// The sample company's programs for 2025 (`crates/qudao/programs/sample-programs.toml`):
+    /// a quarterly all-units volume rebate for distributors with a cross-region penalty, a
+    /// network override for general agents, a growth rebate for agents, a franchise target
+    /// bonus and member points.
+    ///
+    /// ```
+    /// let book = qudao::rebate::ProgramBook::sample_company();
+    /// assert_eq!(book.programs.len(), 5);
+    /// ```
+    pub fn sample_company() -> ProgramBook {
+        const TEXT: &str = include_str!("../../programs/sample-programs.toml");
+        // The file is checked by a test; an empty book here would fail that test.
+        ProgramBook::from_toml(TEXT).unwrap_or_else(|_| ProgramBook {
+            schema_version: SCHEMA_VERSION,
+            id: String::new(),
+            currency: String::new(),
+            groups: Vec::new(),
+            programs: Vec::new(),
+        })
+    }
+
     /// Warnings: tables that are legal but probably not meant (non-monotone rates,
     /// unreachable tiers, a cliff above the last band, equal priorities in an exclusive
     /// group). Returned, never printed.

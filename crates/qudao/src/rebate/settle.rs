@@ -1268,7 +1268,12 @@ impl<'a> Volumes<'a> {
             running += due;
             let vol = r.ev.volume.map(|v| narrow(v, "a volume")).transpose()?;
             out.ledger.push(entry(&line, self.as_of, vol));
-            if r.is_final && ent[j] == 0 && due == 0 {
+            let had_lines = r.ev.agg.b.sales + r.ev.agg.b.returns + r.ev.agg.b.excluded > 0;
+            if r.is_final
+                && ent[j] == 0
+                && due == 0
+                && (prog.beneficiary == Beneficiary::Partner || had_lines)
+            {
                 out.not_paid.push(NotPaid {
                     program: prog.id.clone(),
                     payee: payee_id.clone(),

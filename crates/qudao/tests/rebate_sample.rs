@@ -1,0 +1,61 @@
+//! The sample company's programs settled over the bundled sample.
+
+use qudao::ingest::csv::{LoadOptions, load_dir};
+use qudao::rebate::{Engine, EntryKind, Inputs, Ledger, ProgramBook};
+
+fn sample() -> qudao::Dataset {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/sample");
+    load_dir(&dir, &LoadOptions::default()).expect("the bundled sample loads")
+}
+
+#[test]
+fn sample_programs_settle() {
+    let data = sample();
+    let book = ProgramBook::sample_company();
+    assert_eq!(book.programs.len(), 5, "the bundled book parses");
+    let engine = Engine::new(book, &data.master).expect("compiles");
+    let v = engine
+        .volumes(
+            &data,
+            "2025-12-31".parse().expect("date"),
+            &Inputs::default(),
+        )
+        .expect("pass");
+    let run = v.settle(&Ledger::default()).expect("settles");
+    for p in [
+        "dist-volume",
+        "ga-network",
+        "agent-growth",
+        "franchise-target",
+        "member-points",
+    ] {
+        let n = run
+            .statements
+            .iter()
+            .filter(|s| s.program == p && s.amount != 0)
+            .count();
+        let np = run.not_paid.iter().filter(|s| s.program == p).count();
+        eprintln!("{p}: {n} paying lines, {np} not paid");
+    }
+    for s in run
+        .statements
+        .iter()
+        .filter(|s| s.kind == EntryKind::Final)
+        .take(8)
+    {
+        eprintln!(
+            "{} {} {} vol={:?} tier={:?} gross={} ent={} paid={}",
+            s.program,
+            s.payee,
+            s.period,
+            s.base.volume,
+            s.tier.as_ref().map(|t| t.index),
+            s.gross,
+            s.entitlement,
+            s.amount
+        );
+    }
+    for n in run.not_paid.iter().take(5) {
+        eprintln!("{:?}", n);
+    }
+}
