@@ -21,6 +21,7 @@ mod columns;
 mod customer;
 mod errors;
 mod membership;
+mod rebate;
 mod table;
 
 use table::Table;
@@ -444,6 +445,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     membership::register(m)?;
     clv::register(m)?;
     abc::register(m)?;
+    rebate::register(m)?;
     Ok(())
 }
 
