@@ -11,6 +11,10 @@ use serde::de::DeserializeOwned;
 use crate::error::{Error, Result};
 use crate::master::path_error;
 
+/// Marks a path inside a field in a custom deserialization error (`␟tiers[1].rate␟message`),
+/// so the error can name the whole path even where serde buffers the field.
+pub(crate) const SUBPATH: char = '\u{1f}';
+
 /// The document schema version this library reads and writes.
 pub const SCHEMA_VERSION: u32 = 1;
 

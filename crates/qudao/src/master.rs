@@ -131,7 +131,22 @@ pub(crate) fn path_error<E: std::fmt::Display>(
             message: e.inner().to_string(),
         }
     } else {
-        Error::document(path, e.inner().to_string())
+        let message = e.inner().to_string();
+        let mark = crate::document::SUBPATH;
+        if let Some(a) = message.find(mark)
+            && let Some(len) = message[a + 1..].find(mark)
+        {
+            let sub = &message[a + 1..a + 1 + len];
+            let rest = &message[a + 2 + len..];
+            let lead = message[..a].trim_end();
+            let text = if lead.is_empty() {
+                rest.to_string()
+            } else {
+                format!("{rest} ({})", lead.trim_end_matches(':'))
+            };
+            return Error::document(format!("{path}.{sub}"), text);
+        }
+        Error::document(path, message)
     }
 }
 

@@ -95,6 +95,7 @@ pub struct Program {
     /// What is measured.
     pub measure: VolumeMeasure,
     /// How the rebate is computed from the measured volume.
+    #[serde(deserialize_with = "shape_with_path")]
     pub shape: Shape,
     /// Conditions that must hold for anything to be paid.
     #[serde(default)]
@@ -485,6 +486,65 @@ fn one() -> Decimal {
     Decimal::ONE
 }
 
+/// Fields of a shape that hold numbers.
+const NUMERIC: &[&str] = &[
+    "rate",
+    "from",
+    "to",
+    "amount",
+    "attainment",
+    "volume",
+    "target",
+    "baseline_factor",
+    "missed_charge",
+    "referrer",
+    "referred",
+    "min_volume",
+];
+
+/// The first numeric field of a shape that is not a number: (path inside the shape, value).
+fn non_number(v: &serde_json::Value, path: &str) -> Option<(String, String)> {
+    use serde_json::Value;
+    match v {
+        Value::Object(m) => m.iter().find_map(|(k, x)| {
+            let p = if path.is_empty() {
+                k.clone()
+            } else {
+                format!("{path}.{k}")
+            };
+            if NUMERIC.contains(&k.as_str()) {
+                match x {
+                    Value::Number(_) | Value::Null => None,
+                    Value::String(t) if t.trim().parse::<Decimal>().is_ok() => None,
+                    other => Some((p, other.to_string())),
+                }
+            } else {
+                non_number(x, &p)
+            }
+        }),
+        Value::Array(a) => a
+            .iter()
+            .enumerate()
+            .find_map(|(i, x)| non_number(x, &format!("{path}[{i}]"))),
+        _ => None,
+    }
+}
+
+/// Deserialize a shape so that a rate or bound that is not a number is reported at its own
+/// field path (`shape.tiers[1].rate`), which a tagged enum alone cannot do.
+fn shape_with_path<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Shape, D::Error> {
+    use serde::de::Error as _;
+    let v = serde_json::Value::deserialize(d)?;
+    if let Some((path, shown)) = non_number(&v, "") {
+        return Err(D::Error::custom(format!(
+            "{}{path}{}{shown} is not a number",
+            crate::document::SUBPATH,
+            crate::document::SUBPATH
+        )));
+    }
+    serde_json::from_value(v).map_err(D::Error::custom)
+}
+
 impl Shape {
     /// The shape's name as written in documents.
     pub fn kind(&self) -> &'static str {
@@ -837,7 +897,7 @@ impl Program {
                 }
             }
             Beneficiary::Customer => {
-                if !(pa.everyone || !pa.member_tiers.is_empty()) {
+                if !pa.everyone && pa.member_tiers.is_empty() {
                     return Err(Error::document(
                         format!("{p}.participants"),
                         "a customer program needs member_tiers or everyone = true",
