@@ -36,6 +36,7 @@ fn demo_prints_every_section() {
         "Top partners by net revenue",
         "By month / 月度趋势",
         "Customers: segments, ABC, member tiers, lifetime value",
+        "Rebates / 返利与激励",
         "Rejections / 数据问题",
     ] {
         assert!(out.contains(title), "missing section {title:?} in\n{out}");
@@ -55,6 +56,21 @@ fn demo_prints_every_section() {
         assert!(
             out.contains(customer_part),
             "missing {customer_part:?} in\n{out}"
+        );
+    }
+    for rebate_part in [
+        "settled as of 2025-12-31",
+        "dist-volume       经销商季度阶梯返利",
+        "total money paid",
+        "pts",
+        "penalty cross-region",
+        "XR-SO",
+        "round    half_up at period",
+        "Why not / 未获返利原因",
+    ] {
+        assert!(
+            out.contains(rebate_part),
+            "missing {rebate_part:?} in\n{out}"
         );
     }
     assert!(stderr(&o).is_empty() || !stderr(&o).contains("panicked"));
