@@ -59,6 +59,7 @@ from .customers import (
     plot_clv,
     rfm,
 )
+from .rebates import ProgramBook, Settlement, accrue_rebates, settle_rebates
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from typing import Protocol
@@ -80,17 +81,20 @@ __all__ = [
     "Fit",
     "InternalError",
     "Membership",
+    "ProgramBook",
     "QudaoError",
     "QudaoIOError",
     "QudaoOverflowError",
     "Rfm",
     "RuleError",
     "SegmentScheme",
+    "Settlement",
     "Summary",
     "Table",
     "TierScheme",
     "__version__",
     "abc",
+    "accrue_rebates",
     "clv",
     "customer_summary",
     "fit_bgnbd",
@@ -102,6 +106,7 @@ __all__ = [
     "plot_clv",
     "rfm",
     "sample",
+    "settle_rebates",
 ]
 
 PathLike = Union[str, "os.PathLike[str]"]
