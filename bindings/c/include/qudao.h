@@ -204,6 +204,48 @@ typedef uint32_t qudao_format;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
+// What a statement line or ledger entry is.
+enum qudao_entry_kind
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  // A partial settlement inside a period: what is due so far.
+  QUDAO_ENTRY_KIND_PARTIAL = 0,
+  // The final settlement of a period: the true-up.
+  QUDAO_ENTRY_KIND_FINAL = 1,
+  // A correction of a settled amount after late lines or clawed-back returns.
+  QUDAO_ENTRY_KIND_DELTA = 2,
+  // A referral reward.
+  QUDAO_ENTRY_KIND_REFERRAL = 3,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum qudao_entry_kind qudao_entry_kind;
+#else
+typedef uint32_t qudao_entry_kind;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+// What a program pays out.
+enum qudao_payout
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  // Money, in minor units of the book's currency.
+  QUDAO_PAYOUT_MONEY = 0,
+  // Member points.
+  QUDAO_PAYOUT_POINTS = 1,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum qudao_payout qudao_payout;
+#else
+typedef uint32_t qudao_payout;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
 // The ABC classes of a data set's customers, partners or products by net revenue.
 //
 // Ownership: reference counted; `qudao_abc_revenue_classes` and `_clone` give the host one
@@ -260,6 +302,14 @@ typedef struct qudao_error qudao_error;
 // Thread safety: immutable; shareable across threads.
 typedef struct qudao_membership qudao_membership;
 
+// A valid rebate program book: the programs (who takes part, which business counts, the
+// calculation shape, gates, caps, penalties, rounding) and how they stack.
+//
+// Ownership: reference counted; `qudao_program_book_parse`, `_sample` and `_clone` give the
+// host one reference, released with `qudao_program_book_free`.
+// Thread safety: immutable; shareable across threads.
+typedef struct qudao_program_book qudao_program_book;
+
 // RFM scores and segments of a customer summary: per row (same rows as the summary)
 // R, F and M scores `1..=k` and a segment index, plus how each dimension was scored and the
 // segment summary.
@@ -276,6 +326,16 @@ typedef struct qudao_rfm qudao_rfm;
 // reference, released with `qudao_segment_scheme_free`.
 // Thread safety: immutable; shareable across threads.
 typedef struct qudao_segment_scheme qudao_segment_scheme;
+
+// The result of a settlement run: statement lines (partials, finals, deltas, referral
+// rewards) with their explanations, the enrolments that paid nothing and why, and the new
+// ledger entries.
+//
+// Ownership: reference counted; `qudao_rebate_settle` and `_clone` give the host one
+// reference, released with `qudao_settlement_free`. Text read through it
+// (`qudao_settlement_columns`) is borrowed from it.
+// Thread safety: immutable; shareable across threads.
+typedef struct qudao_settlement qudao_settlement;
 
 // Options of the loading functions. Pass NULL for the defaults, or fill one in with
 // `qudao_load_options_init` and change what you need.
@@ -481,6 +541,78 @@ typedef struct {
   // Original order ids of returns; an empty string is none. NULL: none.
   const qudao_str *original_order;
 } qudao_transaction_columns;
+
+// What a settlement or accrual run takes besides the data set, the book and the date. Pass
+// NULL for none of it, or fill one in with `qudao_rebate_inputs_init` and set what you
+// have. Every text is UTF-8 JSON, `{NULL, 0}` for none.
+//
+// Versioning: `struct_size` must be `sizeof(qudao_rebate_inputs)`.
+// Ownership: owned by the host; read during the call, nothing retained after it returns.
+typedef struct {
+  // `sizeof(qudao_rebate_inputs)`.
+  uint32_t struct_size;
+  // What was paid before: a JSON array of ledger entries (as
+  // `qudao_settlement_ledger_json` gives them) or `{"entries": [...]}`.
+  qudao_str ledger_json;
+  // Findings for penalty rules: a JSON array of `{"id", "kind", "partner", "date":
+  // "YYYY-MM-DD", "waived": false}` (`waived` optional).
+  qudao_str findings_json;
+  // Customer referrals, for referral programs: a JSON array of `{"referrer", "referred",
+  // "date"}`.
+  qudao_str referrals_json;
+  // Customer segments, for selections by `customer_segments`: a JSON array of
+  // `{"customer", "segment"}`.
+  qudao_str segments_json;
+  // Worker threads for the pass; 0 = all cores. The result does not depend on it.
+  size_t threads;
+} qudao_rebate_inputs;
+
+// Host arrays that `qudao_settlement_columns` fills, one element per statement line
+// (struct of arrays). Leave an array NULL to skip its column.
+//
+// Text columns receive `qudao_str` values borrowing UTF-8 bytes (not NUL-terminated) from
+// the settlement: valid while a reference to it lives; the host must not free them. Money
+// is in minor units of the book's currency (points for points programs, see `payout`); days
+// are days since 1970-01-01.
+//
+// Versioning: `struct_size` must be `sizeof(qudao_statement_columns)`.
+// Ownership: the host owns the struct and every array; the library writes the arrays during
+// the call and retains nothing.
+typedef struct {
+  // `sizeof(qudao_statement_columns)`.
+  uint32_t struct_size;
+  // Elements in each array; must equal `qudao_settlement_len`.
+  size_t rows;
+  // Ledger id of the line (`program/payee/period/through`).
+  qudao_str *id;
+  // Program id.
+  qudao_str *program;
+  // Payee id (partner or customer).
+  qudao_str *payee;
+  // Calculation period as text: `2025`, `2025-H1`, `2025-Q3`, `2025-07` or
+  // `2025-01-15..2025-03-31`.
+  qudao_str *period;
+  // Kind as text: `partial`, `final`, `delta` or `referral`.
+  qudao_str *kind;
+  // Kind as a code.
+  qudao_entry_kind *kind_code;
+  // Money or points.
+  qudao_payout *payout;
+  // Last day of business the line covers.
+  int32_t *through;
+  // Volume in the program's measure unit (minor currency units or units); 0 where
+  // `volume_valid` is 0. Needs `volume_valid`.
+  int64_t *volume;
+  // 1 where the volume is known, 0 where it is not (a margin measure with unknown costs).
+  uint8_t *volume_valid;
+  // Cumulative entitlement of the period through this line (rounded).
+  int64_t *entitlement;
+  // Paid before for this period.
+  int64_t *previously_paid;
+  // Paid now: `entitlement − previously_paid`, within the settlement limits; negative for
+  // a clawback.
+  int64_t *amount;
+} qudao_statement_columns;
 
 #ifdef __cplusplus
 extern "C" {
@@ -1596,6 +1728,222 @@ const char *qudao_error_message(const qudao_error *err, size_t *len);
 // # Safety
 // `err` is NULL or a live error from this library, not used afterwards.
 void qudao_error_free(qudao_error *err);
+
+// Parse and validate a program book document (JSON, TOML or YAML; JSON Schema in
+// `schemas/rebate-program-book.schema.json`). Errors name the field path
+// (`programs[0].shape.tiers[1].from`) and are `QUDAO_STATUS_DOCUMENT_ERROR`. Master data
+// references (partners, channels, …) are checked when the book is settled against a data
+// set.
+//
+// On success `*out` receives a new reference (free with `qudao_program_book_free`).
+// Nullability: `doc` and `out` must not be NULL; `err` may be.
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `doc` is a valid `qudao_document`; `out` is valid for writing one pointer; `err` is NULL
+// or valid for writing one pointer.
+qudao_status qudao_program_book_parse(const qudao_document *doc,
+                                      const qudao_program_book **out,
+                                      qudao_error **err);
+
+// The sample company's programs for 2025 (the book the demo settles over the bundled
+// sample data): a quarterly volume rebate for distributors with a cross-region penalty, a
+// network override for general agents, a growth rebate for agents, a franchise target
+// bonus and member points.
+//
+// On success `*out` receives a new reference (free with `qudao_program_book_free`).
+// Nullability: `out` must not be NULL; `err` may be.
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `out` is valid for writing one pointer; `err` is NULL or valid for writing one pointer.
+qudao_status qudao_program_book_sample(const qudao_program_book **out, qudao_error **err);
+
+// What is legal in the book but probably not meant (non-monotone rates, unreachable tiers,
+// a cliff above the last band, equal priorities in an exclusive group), as a UTF-8 JSON
+// array of `{"path": …, "message": …}`; `[]` when there is nothing to say.
+//
+// On success `*out` receives a new buffer the host frees with `qudao_bytes_free`.
+// Nullability: `book` and `out` must not be NULL; `err` may be.
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `book` is a live reference; `out` is valid for writing one pointer; `err` is NULL or
+// valid for writing one pointer.
+qudao_status qudao_program_book_warnings_json(const qudao_program_book *book,
+                                              qudao_bytes **out,
+                                              qudao_error **err);
+
+// The book as a UTF-8 JSON document (it parses back with `qudao_program_book_parse`): a
+// starting point for a book of one's own.
+//
+// On success `*out` receives a new buffer the host frees with `qudao_bytes_free`.
+// Nullability: `book` and `out` must not be NULL; `err` may be.
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `book` is a live reference; `out` is valid for writing one pointer; `err` is NULL or
+// valid for writing one pointer.
+qudao_status qudao_program_book_json(const qudao_program_book *book,
+                                     qudao_bytes **out,
+                                     qudao_error **err);
+
+// Add a reference to a program book and return it (the same pointer); NULL gives NULL.
+//
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `book` is NULL or a live reference.
+const qudao_program_book *qudao_program_book_clone(const qudao_program_book *book);
+
+// Release one reference to a program book. `qudao_program_book_free(NULL)` does nothing.
+//
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `book` is NULL or a live reference, not used afterwards by its holder.
+void qudao_program_book_free(const qudao_program_book *book);
+
+// Fill `inputs` with `struct_size = sizeof(qudao_rebate_inputs)`, no texts and all cores.
+// Does nothing when `inputs` is NULL.
+//
+// Ownership: `inputs` is owned by the host. Thread safety: may be called from any thread.
+//
+// # Safety
+// `inputs` is NULL or valid for writing one `qudao_rebate_inputs`.
+void qudao_rebate_inputs_init(qudao_rebate_inputs *inputs);
+
+// Settle the book over the data set as of `as_of` (`as_of_len` bytes of UTF-8,
+// `YYYY-MM-DD`; lines dated after it are not yet known): every settlement point due by then
+// is paid, partial settlements paying what is due so far and the final one truing up the
+// period net of what the ledger says was paid; late lines and clawed-back returns give
+// delta lines. Feeding back the ledger of a run (`qudao_settlement_ledger_json`) makes the
+// next run pay only what is new.
+//
+// Errors: a bad date is `QUDAO_STATUS_INVALID_ARGUMENT`; a book that names unknown master
+// data or another currency than the data's, and bad input JSON, are
+// `QUDAO_STATUS_DOCUMENT_ERROR` naming the field path; a finding for an unknown partner is
+// `QUDAO_STATUS_INVALID_ARGUMENT`.
+// On success `*out` receives a new reference (free with `qudao_settlement_free`).
+// Nullability: `ds`, `book` and `out` must not be NULL; `as_of` may be NULL only when
+// `as_of_len` is 0 (which is an invalid date); `inputs` and `err` may be NULL.
+// Thread safety: may be called from any thread, concurrently on the same data set and book;
+// uses `inputs->threads` cores (all by default).
+//
+// # Safety
+// `ds` and `book` are live references; `as_of` points to `as_of_len` readable bytes;
+// `inputs` is NULL or a valid `qudao_rebate_inputs`; `out` is valid for writing one
+// pointer; `err` is NULL or valid for writing one pointer.
+qudao_status qudao_rebate_settle(const qudao_dataset *ds,
+                                 const qudao_program_book *book,
+                                 const uint8_t *as_of,
+                                 size_t as_of_len,
+                                 const qudao_rebate_inputs *inputs,
+                                 const qudao_settlement **out,
+                                 qudao_error **err);
+
+// Where each payee stands in its current period as of `as_of` (`YYYY-MM-DD`), as UTF-8
+// JSON: `as_of` and `lines`, per program and payee the `period`, `volume` so far, `earned`
+// (rounded entitlement so far), `paid` (from `inputs->ledger_json`), `projected_volume` and
+// `projected` (at the current pace by the period's end), `next` (the next tier: volume
+// needed, rate, what it would pay) and `why_not`.
+//
+// Errors as for `qudao_rebate_settle`.
+// On success `*out` receives a new buffer the host frees with `qudao_bytes_free`.
+// Nullability: `ds`, `book` and `out` must not be NULL; `as_of` may be NULL only when
+// `as_of_len` is 0; `inputs` and `err` may be NULL.
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// As for `qudao_rebate_settle`, `out` being valid for writing one buffer pointer.
+qudao_status qudao_rebate_accrue_json(const qudao_dataset *ds,
+                                      const qudao_program_book *book,
+                                      const uint8_t *as_of,
+                                      size_t as_of_len,
+                                      const qudao_rebate_inputs *inputs,
+                                      qudao_bytes **out,
+                                      qudao_error **err);
+
+// Add a reference to a settlement and return it (the same pointer); NULL gives NULL.
+//
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `settlement` is NULL or a live reference.
+const qudao_settlement *qudao_settlement_clone(const qudao_settlement *settlement);
+
+// Release one reference to a settlement. `qudao_settlement_free(NULL)` does nothing; text
+// borrowed through it is invalid once the last reference is gone.
+//
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `settlement` is NULL or a live reference, not used afterwards by its holder.
+void qudao_settlement_free(const qudao_settlement *settlement);
+
+// Number of statement lines (the rows of `qudao_settlement_columns`); 0 when `settlement`
+// is NULL.
+//
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `settlement` is NULL or a live reference.
+size_t qudao_settlement_len(const qudao_settlement *settlement);
+
+// The whole settlement as UTF-8 JSON: `as_of`, `currency`, `statements` (each line with its
+// base, tier, rate, gross, adjustments, rounding, entitlement, previously paid, amount and
+// reasons), `not_paid`, `ledger`, `points_awards`, `warnings`, `lines_read`,
+// `lines_skipped`. Money is in minor units; `gross` and `exact` are exact decimal strings.
+//
+// On success `*out` receives a new buffer the host frees with `qudao_bytes_free`.
+// Nullability: `settlement` and `out` must not be NULL; `err` may be.
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `settlement` is a live reference; `out` is valid for writing one pointer; `err` is NULL
+// or valid for writing one pointer.
+qudao_status qudao_settlement_json(const qudao_settlement *settlement,
+                                   qudao_bytes **out,
+                                   qudao_error **err);
+
+// The ledger after this run, as a UTF-8 JSON array of entries (`id`, `program`, `payee`,
+// `period`, `kind`, `through`, `issued`, `amount`, `entitlement`, `volume`): the entries of
+// `prior_json` (the ledger the run was given, in either form `qudao_rebate_inputs` takes;
+// NULL with length 0 for none) followed by the entries this run issued. Store it and pass
+// it as `inputs->ledger_json` to the next run.
+//
+// Errors: bad `prior_json` is `QUDAO_STATUS_DOCUMENT_ERROR` naming the field path.
+// On success `*out` receives a new buffer the host frees with `qudao_bytes_free`.
+// Nullability: `settlement` and `out` must not be NULL; `prior_json` may be NULL only when
+// `prior_len` is 0; `err` may be NULL.
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `settlement` is a live reference; `prior_json` points to `prior_len` readable bytes;
+// `out` is valid for writing one pointer; `err` is NULL or valid for writing one pointer.
+qudao_status qudao_settlement_ledger_json(const qudao_settlement *settlement,
+                                          const uint8_t *prior_json,
+                                          size_t prior_len,
+                                          qudao_bytes **out,
+                                          qudao_error **err);
+
+// Copy the statement lines of a settlement into host arrays: each non-NULL array of `cols`
+// receives `cols->rows` elements, row `i` being the `i`-th statement line (by payee,
+// program, period and date, the order of `statements` in `qudao_settlement_json`).
+//
+// Errors: `cols->rows` other than `qudao_settlement_len`, a wrong `struct_size`, or
+// `volume` without `volume_valid` are `QUDAO_STATUS_INVALID_ARGUMENT` / `_NULL_ARGUMENT`;
+// then no array is written.
+// Nullability: `settlement` and `cols` must not be NULL; `err` may be.
+// Thread safety: may be called from any thread, concurrently on the same settlement.
+//
+// # Safety
+// `settlement` is a live reference; `cols` is a valid `qudao_statement_columns` whose
+// non-NULL arrays have `rows` writable elements; `err` is NULL or valid for writing one
+// pointer.
+qudao_status qudao_settlement_columns(const qudao_settlement *settlement,
+                                      const qudao_statement_columns *cols,
+                                      qudao_error **err);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -20,6 +20,7 @@ mod dataset;
 #[doc(hidden)]
 pub mod entry;
 mod error;
+pub mod rebate;
 
 use std::os::raw::c_char;
 
@@ -54,4 +55,5 @@ mod tests {
     mod customer;
     mod ffi;
     mod header;
+    mod rebate;
 }
