@@ -1192,7 +1192,8 @@ qudao_status qudao_clv_value(const qudao_clv_model *model,
 
 // The JSON Schema of a rule document kind, as UTF-8 JSON, for editors and validators that
 // check a document before it reaches the library. `kind` (`kind_len` bytes of UTF-8) is
-// `rfm-segment-scheme` or `tier-scheme` (the names of the files in `schemas/`).
+// `rfm-segment-scheme`, `tier-scheme` or `rebate-program-book` (the names of the files in
+// `schemas/`).
 //
 // An unknown kind is `QUDAO_STATUS_INVALID_ARGUMENT` listing the known ones.
 // On success `*out` receives a new buffer the host frees with `qudao_bytes_free`.

@@ -80,17 +80,22 @@ pub(crate) unsafe fn read<'a>(
 /// schema (also committed as `schemas/<name>.schema.json`).
 type SchemaFn = fn() -> String;
 
-const SCHEMAS: [(&str, SchemaFn); 2] = [
+const SCHEMAS: [(&str, SchemaFn); 3] = [
     (
         "rfm-segment-scheme",
         <SegmentScheme as RuleDocument>::json_schema,
     ),
     ("tier-scheme", <TierScheme as RuleDocument>::json_schema),
+    (
+        "rebate-program-book",
+        <qudao_core::rebate::ProgramBook as RuleDocument>::json_schema,
+    ),
 ];
 
 /// The JSON Schema of a rule document kind, as UTF-8 JSON, for editors and validators that
 /// check a document before it reaches the library. `kind` (`kind_len` bytes of UTF-8) is
-/// `rfm-segment-scheme` or `tier-scheme` (the names of the files in `schemas/`).
+/// `rfm-segment-scheme`, `tier-scheme` or `rebate-program-book` (the names of the files in
+/// `schemas/`).
 ///
 /// An unknown kind is `QUDAO_STATUS_INVALID_ARGUMENT` listing the known ones.
 /// On success `*out` receives a new buffer the host frees with `qudao_bytes_free`.
