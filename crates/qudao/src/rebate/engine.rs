@@ -50,7 +50,7 @@ pub(crate) struct Bucket {
 }
 
 impl Bucket {
-    fn add(&mut self, o: &Bucket) {
+    pub(crate) fn add(&mut self, o: &Bucket) {
         self.gross += o.gross;
         self.returned += o.returned;
         self.cost += o.cost;
@@ -126,6 +126,8 @@ pub struct Engine {
     pub(crate) warnings: Vec<Warning>,
     pub(crate) progs: Vec<Prog>,
     pub(crate) slots: Vec<Slot>,
+    /// Slots of each (program, enrolled partner), contiguous: first slot and count.
+    account: FxHashMap<(u32, u32), (u32, u32)>,
     /// Slots fed by each partner's lines: `slot_list[slot_start[p]..slot_start[p + 1]]`.
     slot_start: Vec<u32>,
     slot_list: Vec<u32>,
@@ -537,6 +539,13 @@ impl Engine {
                 "more than 2^31 partner-month buckets; split the book",
             ));
         }
+        let mut account: FxHashMap<(u32, u32), (u32, u32)> = FxHashMap::default();
+        for (s, slot) in slots.iter().enumerate() {
+            account
+                .entry((slot.program, slot.enrolled))
+                .or_insert((s as u32, 0))
+                .1 += 1;
+        }
         let mut per_partner: Vec<Vec<u32>> = vec![Vec::new(); n_partners];
         for (s, slot) in slots.iter().enumerate() {
             per_partner[slot.contributor as usize].push(s as u32);
@@ -554,6 +563,7 @@ impl Engine {
             warnings,
             progs,
             slots,
+            account,
             slot_start,
             slot_list,
             words,
@@ -568,6 +578,14 @@ impl Engine {
             month_range,
             max_clawback,
         })
+    }
+
+    /// The slots of one (program, enrolled partner) account.
+    pub(crate) fn account_slots(&self, program: u32, enrolled: u32) -> &[Slot] {
+        match self.account.get(&(program, enrolled)) {
+            Some(&(first, n)) => &self.slots[first as usize..(first + n) as usize],
+            None => &[],
+        }
     }
 
     /// The book the engine was built from.

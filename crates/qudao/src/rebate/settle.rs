@@ -525,15 +525,11 @@ impl<'a> Volumes<'a> {
         let (lo, hi) = ((a - prog.m0).max(0), (b - prog.m0).min(prog.months - 1));
         match e.book.programs[pi].beneficiary {
             Beneficiary::Partner => {
-                for slot in e
-                    .slots
-                    .iter()
-                    .filter(|s| s.program == acc.prog && s.enrolled == acc.payee)
-                {
+                for slot in e.account_slots(acc.prog, acc.payee) {
                     let mut own = Bucket::default();
                     for rel in lo..=hi {
                         let bk = &self.state.buckets[slot.base as usize + rel as usize];
-                        add_bucket(&mut own, bk);
+                        own.add(bk);
                         if slot.line_base != NONE {
                             let n = prog.line_rates.len();
                             let off = slot.line_base as usize + rel as usize * n;
@@ -549,7 +545,7 @@ impl<'a> Volumes<'a> {
                             }
                         }
                     }
-                    add_bucket(&mut out.b, &own);
+                    out.b.add(&own);
                     out.by_contributor
                         .push((slot.contributor, own.measure(measure).unwrap_or(0).max(0)));
                 }
@@ -560,7 +556,7 @@ impl<'a> Volumes<'a> {
                         if *m < a || *m > b {
                             continue;
                         }
-                        add_bucket(&mut out.b, &cell.bucket);
+                        out.b.add(&cell.bucket);
                         for (k, v) in cell.line.iter().enumerate() {
                             out.line[k] += v;
                         }
@@ -822,18 +818,6 @@ impl<'a> Volumes<'a> {
         }
         ev.exact = base - total;
     }
-}
-
-fn add_bucket(a: &mut Bucket, b: &Bucket) {
-    a.gross += b.gross;
-    a.returned += b.returned;
-    a.cost += b.cost;
-    a.quantity += b.quantity;
-    a.sales += b.sales;
-    a.returns += b.returns;
-    a.no_cost += b.no_cost;
-    a.excluded += b.excluded;
-    a.clawed_back += b.clawed_back;
 }
 
 /// A settlement point of a period: the last month it covers and whether it is final.
