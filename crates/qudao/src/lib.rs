@@ -12,6 +12,7 @@ pub mod dataset;
 pub mod date;
 pub mod document;
 pub mod error;
+pub mod evaluation;
 pub mod ingest;
 pub mod intern;
 pub mod master;
