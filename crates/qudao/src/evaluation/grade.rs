@@ -1,1 +1,1 @@
-//! (being written)
+//! Grade-change suggestions (being written).

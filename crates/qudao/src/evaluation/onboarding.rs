@@ -1,1 +1,1 @@
-//! (being written)
+//! Partner onboarding evaluation (being written).
