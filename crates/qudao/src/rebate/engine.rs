@@ -24,6 +24,7 @@ use super::program::{
 };
 use super::round::RoundingMode;
 use super::shape::{Compiled, Units};
+use super::stage::{Classes, Stage};
 use super::{CustomerSegments, Inputs};
 
 /// Sums of one slot in one month. Money in minor units, accumulated in `i128`.
@@ -131,10 +132,14 @@ pub struct Engine {
     /// Slots fed by each partner's lines: `slot_list[slot_start[p]..slot_start[p + 1]]`.
     slot_start: Vec<u32>,
     slot_list: Vec<u32>,
-    words: usize,
     product_ok: Vec<u64>,
     channel_ok: Vec<u64>,
     territory_ok: Vec<u64>,
+    /// Products, channels and territories grouped by how the programs select them.
+    pub(crate) product_classes: Classes,
+    pub(crate) channel_classes: Classes,
+    pub(crate) territory_classes: Classes,
+    pub(crate) words: usize,
     pub(crate) n_buckets: usize,
     pub(crate) n_line: usize,
     pub(crate) n_mix: usize,
@@ -558,6 +563,19 @@ impl Engine {
             slot_start.push(slot_list.len() as u32);
         }
         let warnings = book.warnings();
+        // A product's class also carries its mix bits, so a cell knows its mix categories.
+        let mix_progs: Vec<&Vec<u64>> = progs.iter().filter_map(|p| p.mix.as_ref()).collect();
+        let product_classes = Classes::new(n_products, words, |e| {
+            let mut k = product_ok[e * words..(e + 1) * words].to_vec();
+            k.extend(mix_progs.iter().map(|m| m[e]));
+            k
+        });
+        let channel_classes = Classes::new(n_channels, words, |e| {
+            channel_ok[e * words..(e + 1) * words].to_vec()
+        });
+        let territory_classes = Classes::new(n_territories, words, |e| {
+            territory_ok[e * words..(e + 1) * words].to_vec()
+        });
         Ok(Engine {
             book,
             warnings,
@@ -570,6 +588,9 @@ impl Engine {
             product_ok,
             channel_ok,
             territory_ok,
+            product_classes,
+            channel_classes,
+            territory_classes,
             n_buckets,
             n_line,
             n_mix,
@@ -586,6 +607,18 @@ impl Engine {
             Some(&(first, n)) => &self.slots[first as usize..(first + n) as usize],
             None => &[],
         }
+    }
+
+    /// The slots a partner's lines feed.
+    pub(crate) fn partner_slots(&self, partner: u32) -> impl Iterator<Item = &Slot> {
+        let p = partner as usize;
+        let range = match (self.slot_start.get(p), self.slot_start.get(p + 1)) {
+            (Some(&a), Some(&b)) => a as usize..b as usize,
+            _ => 0..0,
+        };
+        self.slot_list[range]
+            .iter()
+            .map(|&s| &self.slots[s as usize])
     }
 
     /// The book the engine was built from.
@@ -759,6 +792,8 @@ pub(crate) enum Attribution {
 pub(crate) struct PassContext<'a> {
     pub dataset: &'a Dataset,
     pub segments: SegmentBits,
+    /// Customers grouped by the segment filters they pass.
+    pub segment_classes: Classes,
     /// Customer code → member-tier pass per customer program index.
     pub customer_ok: Vec<Vec<bool>>,
     /// Referred customer code → referral indexes.
@@ -855,8 +890,23 @@ impl Engine {
         let (m0, m1) = self.month_range;
         let first = Date::from_month_index(m0).0;
         let after = Date::from_month_index(m1 + 1).0 + self.max_clawback;
+        let words = self.words;
+        let segment_classes = if pass.is_empty() {
+            Classes::all(0, words)
+        } else {
+            Classes::new(n_customers, words, |c| {
+                let mut k = vec![u64::MAX; words];
+                for (pi, &ix) in index.iter().enumerate() {
+                    if ix != NONE && !pass[ix as usize][c] {
+                        k[pi / 64] &= !(1 << (pi % 64));
+                    }
+                }
+                k
+            })
+        };
         Ok(PassContext {
             dataset,
+            segment_classes,
             segments: SegmentBits { index, pass },
             customer_ok,
             referred,
@@ -875,13 +925,15 @@ impl Engine {
         }
     }
 
-    /// The one pass over rows `lo..hi` of chunk `ci`.
+    /// The one pass over rows `lo..hi` of chunk `ci`. Partner programs go through the
+    /// stage `sg` (see [`super::stage`]) unless it is `None`, then line by line.
     pub(crate) fn pass(
         &self,
         ctx: &PassContext<'_>,
         ci: usize,
         lo: usize,
         hi: usize,
+        mut sg: Option<&mut Stage>,
         st: &mut Partial,
     ) -> Result<()> {
         let c = &ctx.dataset.transactions.chunks[ci];
@@ -906,7 +958,18 @@ impl Engine {
             }
             let m = months[(d - first) as usize];
             debug_assert!(m >= m_first);
-            self.apply(ctx, c, i, m, Attribution::All, st)?;
+            match sg.as_deref_mut() {
+                Some(sg) => {
+                    let p = c.partner[i];
+                    if self.partner_slots(p).next().is_some() {
+                        self.stage_line(ctx, c, i, m, sg, st)?;
+                    }
+                    if !self.customer_progs.is_empty() {
+                        self.apply_customers(ctx, c, i, m, Attribution::All, st)?;
+                    }
+                }
+                None => self.apply(ctx, c, i, m, Attribution::All, st)?,
+            }
         }
         Ok(())
     }
@@ -921,18 +984,17 @@ impl Engine {
         attr: Attribution,
         st: &mut Partial,
     ) -> Result<()> {
-        let clawed = attr == Attribution::Clawback;
-        let takes = |pi: usize| match attr {
-            Attribution::All => true,
-            Attribution::Clawback => self.clawback_applies(pi, m, c.date[i]),
-            Attribution::NotClawedBackFrom(sm) => !self.clawback_applies(pi, sm, c.date[i]),
-        };
-        let p = c.partner[i];
+        self.apply_partners(ctx, c, i, m, attr, st)?;
+        self.apply_customers(ctx, c, i, m, attr, st)
+    }
+
+    /// The line as a bucket of its own.
+    fn line_bucket(c: &TxChunk, i: usize, clawed: bool) -> Bucket {
         let amount = i128::from(c.amount[i]);
         let q = i128::from(c.quantity[i]);
         let cost = c.cost_of(i);
         let is_ret = q < 0;
-        let line = Bucket {
+        Bucket {
             gross: if is_ret { 0 } else { amount },
             returned: if is_ret { amount } else { 0 },
             cost: cost.map_or(0, i128::from),
@@ -942,7 +1004,31 @@ impl Engine {
             no_cost: u32::from(cost.is_none()),
             excluded: 0,
             clawed_back: u32::from(clawed),
-        };
+        }
+    }
+
+    fn takes(&self, attr: Attribution, pi: usize, m: i32, day: i32) -> bool {
+        match attr {
+            Attribution::All => true,
+            Attribution::Clawback => self.clawback_applies(pi, m, day),
+            Attribution::NotClawedBackFrom(sm) => !self.clawback_applies(pi, sm, day),
+        }
+    }
+
+    /// Add line `i` to the partner slots it feeds, in month `m`.
+    fn apply_partners(
+        &self,
+        ctx: &PassContext<'_>,
+        c: &TxChunk,
+        i: usize,
+        m: i32,
+        attr: Attribution,
+        st: &mut Partial,
+    ) -> Result<()> {
+        let takes = |pi: usize| self.takes(attr, pi, m, c.date[i]);
+        let p = c.partner[i];
+        let amount = i128::from(c.amount[i]);
+        let line = Self::line_bucket(c, i, attr == Attribution::Clawback);
         if p != NONE && (p as usize) + 1 < self.slot_start.len() {
             let (a, b) = (
                 self.slot_start[p as usize] as usize,
@@ -985,6 +1071,25 @@ impl Engine {
                 }
             }
         }
+        Ok(())
+    }
+
+    /// Add line `i` to the customer programs it feeds, in month `m`.
+    pub(crate) fn apply_customers(
+        &self,
+        ctx: &PassContext<'_>,
+        c: &TxChunk,
+        i: usize,
+        m: i32,
+        attr: Attribution,
+        st: &mut Partial,
+    ) -> Result<()> {
+        if self.customer_progs.is_empty() {
+            return Ok(());
+        }
+        let line = Self::line_bucket(c, i, attr == Attribution::Clawback);
+        let amount = i128::from(c.amount[i]);
+        let takes = |pi: usize| self.takes(attr, pi, m, c.date[i]);
         for (k, &pi) in self.customer_progs.iter().enumerate() {
             let pi = pi as usize;
             let prog = &self.progs[pi];
@@ -1066,7 +1171,7 @@ impl Engine {
         }
     }
 
-    fn add_line(&self, pi: usize, line: &Bucket, acc: &mut [i128]) -> Result<()> {
+    pub(crate) fn add_line(&self, pi: usize, line: &Bucket, acc: &mut [i128]) -> Result<()> {
         let prog = &self.progs[pi];
         let p = &self.book.programs[pi];
         let Some(v) = line.measure(p.measure) else {
@@ -1109,6 +1214,16 @@ impl Engine {
     /// Run the pass over the whole data set on `threads` threads (0 = all cores) and resolve
     /// the returns.
     pub(crate) fn run_pass(&self, ctx: &PassContext<'_>, threads: usize) -> Result<Partial> {
+        self.run_pass_with(ctx, threads, true)
+    }
+
+    /// [`Engine::run_pass`], staged (the fast path) or line by line (the reference).
+    pub(crate) fn run_pass_with(
+        &self,
+        ctx: &PassContext<'_>,
+        threads: usize,
+        staged: bool,
+    ) -> Result<Partial> {
         let chunks = &ctx.dataset.transactions.chunks;
         let total: usize = chunks.iter().map(TxChunk::len).sum();
         let threads = match threads {
@@ -1136,12 +1251,12 @@ impl Engine {
             }
         }
         let results: Vec<Result<Partial>> = if threads == 1 {
-            vec![self.pass_ranges(ctx, &ranges[0])]
+            vec![self.pass_ranges(ctx, &ranges[0], staged)]
         } else {
             std::thread::scope(|s| {
                 let handles: Vec<_> = ranges
                     .iter()
-                    .map(|r| s.spawn(move || self.pass_ranges(ctx, r)))
+                    .map(|r| s.spawn(move || self.pass_ranges(ctx, r, staged)))
                     .collect();
                 handles
                     .into_iter()
@@ -1173,10 +1288,20 @@ impl Engine {
         &self,
         ctx: &PassContext<'_>,
         ranges: &[(usize, usize, usize)],
+        staged: bool,
     ) -> Result<Partial> {
         let mut st = self.empty_partial();
+        let (first, after) = ctx.days;
+        let mut stage = (staged && after > first).then(|| {
+            let m_lo = Date(first).month_index();
+            let m_hi = Date(after - 1).month_index();
+            Stage::new(m_lo, (m_hi - m_lo + 1) as usize)
+        });
         for &(ci, lo, hi) in ranges {
-            self.pass(ctx, ci, lo, hi, &mut st)?;
+            self.pass(ctx, ci, lo, hi, stage.as_mut(), &mut st)?;
+        }
+        if let Some(sg) = &mut stage {
+            self.flush(sg, &mut st);
         }
         Ok(st)
     }

@@ -56,6 +56,7 @@ mod program;
 mod round;
 mod settle;
 mod shape;
+mod stage;
 
 pub use engine::{Engine, Partial};
 pub use program::{
