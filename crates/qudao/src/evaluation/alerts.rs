@@ -77,6 +77,7 @@ pub struct WarningRules {
     /// Rule set id.
     pub id: String,
     /// The rules; at least one.
+    #[schemars(length(min = 1))]
     pub rules: Vec<WarningRule>,
 }
 
@@ -92,6 +93,7 @@ pub struct WarningRule {
     pub severity: Severity,
     /// The subject kinds the rule watches; at least one. Credit exposure watches partners
     /// only.
+    #[schemars(length(min = 1))]
     pub subjects: Vec<SubjectKind>,
     /// The condition.
     pub when: Condition,
@@ -141,6 +143,7 @@ pub enum Condition {
 #[serde(deny_unknown_fields)]
 pub struct Threshold {
     /// The comparisons; at least one. All must hold (and).
+    #[schemars(length(min = 1))]
     pub all: Vec<Comparison>,
 }
 
@@ -206,6 +209,7 @@ pub struct Trend {
     pub direction: TrendDirection,
     /// Consecutive period-over-period steps in that direction (2 to 120); the rule looks at
     /// `periods + 1` consecutive periods ending at the period checked.
+    #[schemars(range(min = 2, max = 120))]
     pub periods: u32,
 }
 
