@@ -741,23 +741,43 @@ fn normalise(ind: &Indicator, value: Decimal, peers: &Peers) -> (f64, Option<Str
     )
 }
 
-/// The standard normal CDF Φ(z), from erfc by the rational approximation of Numerical
-/// Recipes (`erfcc`, fractional error below 1.2·10⁻⁷ everywhere).
+/// The standard normal CDF Φ(z) = (1 + erf(z/√2)) / 2, to about 1e-14: erf by its Taylor
+/// series for |z/√2| < 3, erfc by its continued fraction beyond. Φ(0) = 0.5 exactly and
+/// Φ(−z) = 1 − Φ(z).
 pub fn std_normal_cdf(z: f64) -> f64 {
+    if z.is_nan() {
+        return 0.5;
+    }
     let x = z / std::f64::consts::SQRT_2;
     let ax = x.abs();
-    let t = 1.0 / (1.0 + 0.5 * ax);
-    let poly = -ax * ax - 1.265_512_23
-        + t * (1.000_023_68
-            + t * (0.374_091_96
-                + t * (0.096_784_18
-                    + t * (-0.186_288_06
-                        + t * (0.278_868_07
-                            + t * (-1.135_203_98
-                                + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77))))))));
-    let erfc = t * poly.exp();
-    let erfc = if x >= 0.0 { erfc } else { 2.0 - erfc };
-    (1.0 - 0.5 * erfc).clamp(0.0, 1.0)
+    if ax < 3.0 {
+        // erf(x) = 2/√π · Σ (−1)ⁿ x^(2n+1) / (n! (2n+1))
+        let x2 = x * x;
+        let mut term = x; // (−1)ⁿ x^(2n+1) / n!
+        let mut sum = x;
+        for n in 1..200 {
+            term *= -x2 / f64::from(n);
+            let add = term / f64::from(2 * n + 1);
+            sum += add;
+            if add.abs() < 1e-17 * sum.abs() {
+                break;
+            }
+        }
+        let erf = 2.0 / std::f64::consts::PI.sqrt() * sum;
+        return (0.5 * (1.0 + erf)).clamp(0.0, 1.0);
+    }
+    // erfc(x) = e^(−x²)/√π · 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + 2/(x + …))))), evaluated
+    // from the tail.
+    let mut f = ax;
+    for k in (1..=60).rev() {
+        f = ax + f64::from(k) / 2.0 / f;
+    }
+    let erfc = (-ax * ax).exp() / std::f64::consts::PI.sqrt() / f;
+    if x > 0.0 {
+        1.0 - 0.5 * erfc
+    } else {
+        0.5 * erfc
+    }
 }
 
 impl RuleDocument for Scorecard {
