@@ -1059,3 +1059,32 @@ fn normal_cdf_matches_reference_values() {
     }
     assert_eq!(std_normal_cdf(0.0), 0.5);
 }
+
+proptest! {
+    #[test]
+    fn onboarding_score_is_within_0_100_and_pass_is_consistent(
+        licence in any::<bool>(),
+        years in prop::option::of(0u32..40),
+        capital in prop::option::of(-1_000_000i64..100_000_000),
+        team in prop::option::of(0u32..500),
+        share in prop::option::of(-100i64..2000),
+        customers in prop::option::of(0u32..1000),
+        brand in prop::collection::vec(0u8..8, 0..6),
+    ) {
+        let candidate = Onboarding {
+            licence_held: licence,
+            years_in_industry: years,
+            registered_capital: capital.map(Decimal::from),
+            team_size: team,
+            regional_market_share: share.map(|s| Decimal::new(s, 3)),
+            customer_resources: customers,
+            brand_alignment: brand,
+        };
+        let r = OnboardingPolicy::sample_company().evaluate(&candidate);
+        prop_assert!((0.0..=100.0).contains(&r.score));
+        prop_assert_eq!(r.passed, r.failed_gates.is_empty() && r.score >= 60.0);
+        let sum: f64 = r.criteria.iter().map(|c| c.contribution).sum();
+        prop_assert!((sum - r.score).abs() < 1e-9);
+        prop_assert!(r.criteria.windows(2).all(|w| w[0].contribution >= w[1].contribution));
+    }
+}

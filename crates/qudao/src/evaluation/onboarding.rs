@@ -212,13 +212,14 @@ impl CriterionScale {
                     (*max, *min)
                 };
                 let c = v.clamp(lo, hi);
-                // Validation made max − min representable; c − min lies between 0 and it.
-                let frac = (c - *min)
-                    .checked_div(*max - *min)
-                    .unwrap_or(Decimal::ZERO)
-                    .abs();
+                // Checked: a policy built in code may skip validation.
+                let frac = match (c.checked_sub(*min), max.checked_sub(*min)) {
+                    (Some(num), Some(den)) => num.checked_div(den).unwrap_or(Decimal::ZERO).abs(),
+                    _ => Decimal::ZERO,
+                };
                 (
-                    (frac * Decimal::ONE_HUNDRED).clamp(Decimal::ZERO, Decimal::ONE_HUNDRED),
+                    (frac.min(Decimal::ONE) * Decimal::ONE_HUNDRED)
+                        .clamp(Decimal::ZERO, Decimal::ONE_HUNDRED),
                     None,
                 )
             }
@@ -334,7 +335,7 @@ impl OnboardingPolicy {
                     Err(why) => (None, Decimal::ZERO, Some(format!("{why}: scores 0"))),
                 };
                 let contribution = c.weight.checked_mul(points).unwrap_or(Decimal::ZERO);
-                score += contribution;
+                score = score.checked_add(contribution).unwrap_or(score);
                 (
                     i,
                     CriterionOutcome {
