@@ -1088,3 +1088,40 @@ proptest! {
         prop_assert!(r.criteria.windows(2).all(|w| w[0].contribution >= w[1].contribution));
     }
 }
+
+#[test]
+fn sample_company_end_to_end() {
+    use qudao::evaluation::kpi::{Grain, KpiOptions, compute};
+    let data = qudao::sample::generate(&qudao::sample::SampleConfig::with_lines(5_000))
+        .expect("sample")
+        .dataset;
+    let from = qudao::Date::from_ymd(2024, 1, 1).expect("date");
+    let to = qudao::Date::from_ymd(2026, 1, 1).expect("date");
+    let mut options = KpiOptions::new(from, to, Grain::Quarter);
+    options.kinds = vec![SubjectKind::Partner];
+    options.threads = 1;
+    let kpis = compute(&data, &options).expect("kpis");
+    let run = Scorecard::sample_company().evaluate(&kpis).expect("scores");
+    assert_eq!(run.periods.len(), 8, "eight quarters");
+    for p in &run.periods {
+        assert!(!p.scores.is_empty());
+        for (i, s) in p.scores.iter().enumerate() {
+            assert_eq!(s.rank, i + 1);
+            assert!((0.0..=100.0).contains(&s.score));
+            let w: f64 = s.indicators.iter().map(|x| x.effective_weight).sum();
+            assert!((w - 1.0).abs() < 1e-9);
+        }
+    }
+    let report = GradeRules::sample_company()
+        .suggest(&GradeInputs {
+            master: &data.master,
+            kpis: &kpis,
+            scores: Some(&run),
+            as_of: None,
+        })
+        .expect("suggestions");
+    assert_eq!(report.as_of, vec![q("2025-Q4")]);
+    assert!(report.not_in_master.is_empty());
+    let onboarding = OnboardingPolicy::sample_company().evaluate_partners(&data.master);
+    assert_eq!(onboarding.len(), data.master.partners.len());
+}
