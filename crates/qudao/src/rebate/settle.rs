@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::dataset::Dataset;
 use crate::date::{Date, Period};
 use crate::error::{Error, Result};
-use crate::intern::NONE;
+use crate::intern::{FxHashMap, NONE};
 use crate::ops::{Measure, TargetSubject};
 
 use super::engine::{Bucket, CustomerCell, Engine, Partial};
@@ -30,6 +30,10 @@ pub struct Volumes<'a> {
     /// Customer-program cells per (program, customer), months ascending.
     customers: BTreeMap<(u32, u32), Vec<(i32, CustomerCell)>>,
     findings: Vec<Finding>,
+    /// Indexes into `findings` per partner code, ascending.
+    findings_of: FxHashMap<u32, Vec<u32>>,
+    /// Each program's selection, described once.
+    filters: Vec<Vec<String>>,
     referrals: Vec<super::Referral>,
 }
 
@@ -43,13 +47,15 @@ impl Engine {
         inputs: &Inputs<'_>,
     ) -> Result<Volumes<'a>> {
         let ctx = self.context(dataset, as_of, inputs)?;
+        let mut findings_of: FxHashMap<u32, Vec<u32>> = FxHashMap::default();
         for (i, f) in inputs.findings.iter().enumerate() {
-            if dataset.master.partners.code(&f.partner).is_none() {
+            let Some(code) = dataset.master.partners.code(&f.partner) else {
                 return Err(Error::invalid_argument(
                     format!("findings[{i}].partner"),
                     format!("unknown partner {:?}", f.partner),
                 ));
-            }
+            };
+            findings_of.entry(code).or_default().push(i as u32);
         }
         let mut state = self.run_pass(&ctx, inputs.threads)?;
         let mut customers: BTreeMap<(u32, u32), Vec<(i32, CustomerCell)>> = BTreeMap::new();
@@ -66,6 +72,8 @@ impl Engine {
             state,
             customers,
             findings: inputs.findings.to_vec(),
+            findings_of,
+            filters: self.book.programs.iter().map(describe_selection).collect(),
             referrals: inputs.referrals.to_vec(),
         })
     }
@@ -760,28 +768,35 @@ impl<'a> Volumes<'a> {
         if prog.penalties.is_empty() || prog.beneficiary != Beneficiary::Partner {
             return;
         }
-        let m = &self.dataset.master;
         let from = Date::from_month_index(ps);
         let to = Date::from_month_index(b + 1);
-        let mut names: Vec<&str> = vec![m.partners.id(acc.payee)];
-        for &(c, _) in &ev.agg.by_contributor {
-            names.push(m.partners.id(c));
-        }
         let base = ev.exact;
         if base <= Decimal::ZERO {
             return;
         }
+        // The findings of the payee and its contributors, in input order.
+        let mut candidates: Vec<u32> = Vec::new();
+        let payee = std::iter::once(acc.payee);
+        for c in payee.chain(ev.agg.by_contributor.iter().map(|&(c, _)| c)) {
+            if let Some(v) = self.findings_of.get(&c) {
+                candidates.extend_from_slice(v);
+            }
+        }
+        if candidates.is_empty() {
+            return;
+        }
+        candidates.sort_unstable();
+        candidates.dedup();
         let mut total = Decimal::ZERO;
         for pen in &prog.penalties {
-            let hits: Vec<&Finding> = self
-                .findings
+            let hits: Vec<&Finding> = candidates
                 .iter()
+                .map(|&i| &self.findings[i as usize])
                 .filter(|f| {
                     !f.waived
                         && f.date >= from
                         && f.date < to
                         && pen.on.iter().any(|k| k == &f.kind)
-                        && names.contains(&f.partner.as_str())
                 })
                 .collect();
             if hits.is_empty() {
@@ -916,11 +931,11 @@ impl<'a> Volumes<'a> {
             self.settle_unit(members, &paid, &mut out)?;
         }
         self.settle_referrals(ledger, &mut out)?;
-        out.statements.sort_by(|a, b| {
+        sort_moving_once(&mut out.statements, |a, b| {
             (&a.payee, &a.program, a.period, a.through, a.kind)
                 .cmp(&(&b.payee, &b.program, b.period, b.through, b.kind))
         });
-        out.not_paid.sort_by(|a, b| {
+        sort_moving_once(&mut out.not_paid, |a, b| {
             (&a.payee, &a.program, a.period).cmp(&(&b.payee, &b.program, b.period))
         });
         for s in &out.statements {
@@ -1403,7 +1418,7 @@ impl<'a> Volumes<'a> {
                 return_lines: ev.agg.b.returns,
                 clawed_back_returns: ev.agg.b.clawed_back,
                 excluded_lines: ev.agg.b.excluded,
-                filters: describe_selection(prog),
+                filters: self.filters[pi].clone(),
                 contributors,
                 target: ev.target.map(|t| narrow(t, "a target")).transpose()?,
                 baseline: ev.baseline.map(|t| narrow(t, "a baseline")).transpose()?,
@@ -1498,7 +1513,7 @@ impl<'a> Volumes<'a> {
                             return_lines: 0,
                             clawed_back_returns: 0,
                             excluded_lines: 0,
-                            filters: describe_selection(prog),
+                            filters: self.filters[pi].clone(),
                             contributors: vec![r.referred.clone()],
                             target: None,
                             baseline: None,
@@ -1650,6 +1665,14 @@ fn entry(line: &StatementLine, issued: Date, volume: Option<i64>) -> LedgerEntry
         entitlement: line.entitlement,
         volume: volume.unwrap_or(0),
     }
+}
+
+/// A stable sort that moves each (large) element once: sort indexes, then permute.
+fn sort_moving_once<T>(v: &mut Vec<T>, cmp: impl Fn(&T, &T) -> std::cmp::Ordering) {
+    let mut order: Vec<u32> = (0..v.len() as u32).collect();
+    order.sort_by(|&a, &b| cmp(&v[a as usize], &v[b as usize]));
+    let mut slots: Vec<Option<T>> = std::mem::take(v).into_iter().map(Some).collect();
+    v.extend(order.iter().filter_map(|&i| slots[i as usize].take()));
 }
 
 fn describe_selection(p: &super::Program) -> Vec<String> {
