@@ -375,6 +375,16 @@ fn reason(engine: &Engine, program: &str, r: &Reason, cur: &Currency) -> String 
     let pct = |d: Decimal| format!("{} %", (d * Decimal::ONE_HUNDRED).round_dp(1).normalize());
     match r {
         Reason::NoVolume => "no lines in the period".into(),
+        Reason::NoNetVolume {
+            volume,
+            sale_lines,
+            return_lines,
+        } => format!(
+            "returns cancelled the sales: net {} over {} sale and {} return lines",
+            volume_text(measure, *volume, cur),
+            count(*sale_lines),
+            count(*return_lines)
+        ),
         Reason::ExcludedByFilter { lines } => {
             format!("all {} lines left out by the selection", count(*lines))
         }

@@ -58,4 +58,15 @@ fn sample_programs_settle() {
     for n in run.not_paid.iter().take(5) {
         eprintln!("{:?}", n);
     }
+    // Every enrolment that paid nothing says why.
+    for n in &run.not_paid {
+        assert!(!n.reasons.is_empty(), "no reason for {n:?}");
+    }
+    assert!(
+        run.not_paid
+            .iter()
+            .flat_map(|n| &n.reasons)
+            .any(|r| matches!(r, qudao::rebate::Reason::NoNetVolume { .. })),
+        "the sample has periods where returns cancel the sales"
+    );
 }

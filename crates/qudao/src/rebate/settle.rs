@@ -221,6 +221,15 @@ pub struct Adjustment {
 pub enum Reason {
     /// No line of the payee in the period.
     NoVolume,
+    /// The payee had selected lines, but returns cancelled the sales (net volume ≤ 0).
+    NoNetVolume {
+        /// The net volume (minor units or units).
+        volume: i64,
+        /// Sale lines counted.
+        sale_lines: u32,
+        /// Return lines counted.
+        return_lines: u32,
+    },
     /// The payee had lines but the selection left them all out.
     ExcludedByFilter {
         /// Lines left out.
@@ -676,6 +685,12 @@ impl<'a> Volumes<'a> {
                 }
             } else {
                 Reason::NoVolume
+            });
+        } else if v <= 0 && o.exact <= Decimal::ZERO {
+            ev.why_not.push(Reason::NoNetVolume {
+                volume: narrow(v, "a volume")?,
+                sale_lines: agg.b.sales,
+                return_lines: agg.b.returns,
             });
         }
         if let Some(s) = &o.short

@@ -209,9 +209,9 @@ pub(crate) struct Outcome {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Shortfall {
-    /// The volume is below the first band.
+    /// The volume is below the first band, or only in bands that pay nothing.
     BelowFirstTier {
-        /// Where the first band starts (data units).
+        /// Where the first band (or the first band with a rate above 0) starts (data units).
         first_from: Decimal,
     },
     /// The target was missed.
@@ -241,6 +241,14 @@ pub enum Shortfall {
 fn mul(a: Decimal, b: Decimal) -> Result<Decimal> {
     a.checked_mul(b)
         .ok_or_else(|| Error::overflow("a rebate amount"))
+}
+
+/// Why-not when the volume sits in bands that pay nothing: where the next paying band starts.
+fn first_paying(above: &[UnitBand]) -> Option<Shortfall> {
+    above
+        .iter()
+        .find(|b| b.rate > Decimal::ZERO)
+        .map(|b| Shortfall::BelowFirstTier { first_from: b.from })
 }
 
 fn band_of(bands: &[UnitBand], v: Decimal) -> Option<usize> {
@@ -289,6 +297,9 @@ impl Compiled {
                     o.tier = Some(k);
                     o.rate = Some(bands[k].rate);
                     o.exact = pay(bands[k].rate, v)?;
+                    if bands[k].rate.is_zero() {
+                        o.short = first_paying(&bands[k + 1..]);
+                    }
                 }
                 None => {
                     if let Some(first) = bands.first()
@@ -318,6 +329,10 @@ impl Compiled {
                     o.short = Some(Shortfall::BelowFirstTier {
                         first_from: first.from,
                     });
+                } else if total.is_zero()
+                    && let Some(k) = o.tier
+                {
+                    o.short = first_paying(&bands[k + 1..]);
                 }
                 o.exact = total;
             }
@@ -594,6 +609,18 @@ mod tests {
         assert_eq!(eval(&all, "100000", Context::default()).exact, d("200000"));
         // Just below: band 0 pays 0.
         assert_eq!(eval(&all, "99999.99", Context::default()).exact, d("0"));
+        // A zero-rate first band pays nothing and says where paying starts: ¥100,000 = 1e7 fen.
+        let o = eval(&all, "40", Context::default());
+        assert_eq!(o.exact, d("0"));
+        assert_eq!(
+            o.short,
+            Some(Shortfall::BelowFirstTier {
+                first_from: d("10000000")
+            })
+        );
+        let o = eval(&marg, "40", Context::default());
+        assert_eq!((o.exact, o.tier), (d("0"), Some(0)));
+        assert!(matches!(o.short, Some(Shortfall::BelowFirstTier { .. })));
         // Returns can make the volume negative: below the first band, nothing.
         let o = eval(&all, "-5", Context::default());
         assert_eq!(o.exact, d("0"));
