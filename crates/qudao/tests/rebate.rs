@@ -249,8 +249,20 @@ fn a_late_line_after_settlement_gives_a_delta_not_a_rewrite() {
         delta[0]
             .delta_reason
             .as_deref()
-            .is_some_and(|r| r.contains("250000 → 300000"))
+            .is_some_and(|r| r.contains("250000 → 300000")
+                && r.contains(
+                    "+1 sale lines, +0 returns (+0 clawed back) since the settlement of 2025-03-31"
+                )),
+        "{:?}",
+        delta[0].delta_reason
     );
+    // The ledger remembers the lines each entry counted.
+    let q1_final = s2
+        .ledger
+        .iter()
+        .find(|e| e.kind == EntryKind::Delta)
+        .expect("delta entry");
+    assert_eq!((q1_final.lines.sales, q1_final.lines.returns), (2, 0));
     // Paying the delta settles it: the next run has nothing for Q1.
     ledger.extend(&s2);
     let s3 = settle_with(

@@ -68,7 +68,8 @@ pub use program::{
 pub use round::{RoundingMode, allocate};
 pub use settle::{
     Accrual, AccrualLine, Adjustment, AdjustmentKind, Base, EntryKind, Ledger, LedgerEntry,
-    NextTier, NotPaid, PointsAward, Reason, Settlement, StatementLine, TierReached, Volumes,
+    LineCounts, NextTier, NotPaid, PointsAward, Reason, Settlement, StatementLine, TierReached,
+    Volumes,
 };
 pub use shape::Shortfall;
 

@@ -118,6 +118,20 @@ pub struct LedgerEntry {
     pub entitlement: i64,
     /// The volume the entitlement was computed on (measure units).
     pub volume: i64,
+    /// The lines that volume counted, so a later delta can say which arrived since.
+    #[serde(default)]
+    pub lines: LineCounts,
+}
+
+/// Lines behind a settled volume.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LineCounts {
+    /// Sale lines.
+    pub sales: u32,
+    /// Return lines.
+    pub returns: u32,
+    /// Of the returns, those clawed back from after the period.
+    pub clawed_back: u32,
 }
 
 /// What has been paid.
@@ -888,6 +902,7 @@ struct Paid {
     last_through: Option<Date>,
     last_entitlement: i64,
     last_volume: i64,
+    last_lines: LineCounts,
 }
 
 impl<'a> Volumes<'a> {
@@ -908,6 +923,7 @@ impl<'a> Volumes<'a> {
                 p.last_through = Some(en.through);
                 p.last_entitlement = en.entitlement;
                 p.last_volume = en.volume;
+                p.last_lines = en.lines;
             }
         }
         let mut out = Settlement {
@@ -1215,13 +1231,16 @@ impl<'a> Volumes<'a> {
                     capped[j],
                 )?;
                 line.id = format!("{}/delta@{}", line.id, self.as_of);
+                let (was, b) = (before.last_lines, &r.ev.agg.b);
+                let since = |now: u32, then: u32| i64::from(now) - i64::from(then);
                 line.delta_reason = Some(format!(
-                    "volume {} → {} ({} sale lines, {} returns, {} clawed back); entitlement {} → {}",
+                    "volume {} → {}: {:+} sale lines, {:+} returns ({:+} clawed back) since the settlement of {}; entitlement {} → {}",
                     before.last_volume,
                     vol.map_or("unknown".into(), |v| v.to_string()),
-                    r.ev.agg.b.sales,
-                    r.ev.agg.b.returns,
-                    r.ev.agg.b.clawed_back,
+                    since(b.sales, was.sales),
+                    since(b.returns, was.returns),
+                    since(b.clawed_back, was.clawed_back),
+                    last,
                     running,
                     now
                 ));
@@ -1668,6 +1687,7 @@ struct Row {
 }
 
 fn entry(line: &StatementLine, issued: Date, volume: Option<i64>) -> LedgerEntry {
+    let base = &line.base;
     LedgerEntry {
         id: line.id.clone(),
         program: line.program.clone(),
@@ -1679,6 +1699,11 @@ fn entry(line: &StatementLine, issued: Date, volume: Option<i64>) -> LedgerEntry
         amount: line.amount,
         entitlement: line.entitlement,
         volume: volume.unwrap_or(0),
+        lines: LineCounts {
+            sales: base.sale_lines,
+            returns: base.return_lines,
+            clawed_back: base.clawed_back_returns,
+        },
     }
 }
 
