@@ -697,14 +697,14 @@ fn sample_rules_catch_the_planted_pattern() {
 
 #[test]
 fn threshold_with_two_comparisons() {
-    // Behind pace: attainment_at_pace < 0.9 and target_attainment < 1.
+    // The sample's behind-pace rule: attainment_at_pace < 0.85 and target_attainment < 1.
     let mut t = KpiTable::default();
     let m = "2025-06";
     set(&mut t, &partner("P4"), m, Kpi::AttainmentAtPace, "0.8");
     set(&mut t, &partner("P4"), m, Kpi::TargetAttainment, "0.6");
     set(&mut t, &partner("P5"), m, Kpi::AttainmentAtPace, "0.8");
     set(&mut t, &partner("P5"), m, Kpi::TargetAttainment, "1.1"); // target already met
-    set(&mut t, &partner("P6"), m, Kpi::AttainmentAtPace, "0.9"); // 0.9 is not < 0.9
+    set(&mut t, &partner("P6"), m, Kpi::AttainmentAtPace, "0.85"); // 0.85 is not < 0.85
     set(&mut t, &partner("P6"), m, Kpi::TargetAttainment, "0.5");
     set(&mut t, &partner("P7"), m, Kpi::AttainmentAtPace, "0.5");
     set_missing(
@@ -729,7 +729,7 @@ fn threshold_with_two_comparisons() {
     assert_eq!(pace[0].subject, partner("P4"));
     assert_eq!(
         pace[0].message,
-        "attainment_at_pace 0.8 < 0.9 and target_attainment 0.6 < 1"
+        "attainment_at_pace 0.8 < 0.85 and target_attainment 0.6 < 1"
     );
     assert_eq!(pace[0].severity, Severity::Info);
     let run = report
@@ -931,7 +931,7 @@ fn warning_rules_validate_with_paths() {
     let good = WarningRules::from_toml(RULES).expect("valid");
     let sample = WarningRules::sample_company();
     assert_eq!(sample.id, "minghe-warnings");
-    assert_eq!(sample.rules.len(), 8);
+    assert_eq!(sample.rules.len(), 9);
     assert_eq!(
         WarningRules::from_json(&sample.to_json()).expect("round trip"),
         sample
@@ -1004,5 +1004,45 @@ fn warning_rules_validate_with_paths() {
     assert_eq!(
         document_path(bad.validate().unwrap_err()),
         "rules[1].action.en"
+    );
+}
+
+#[test]
+fn sample_company_planted_alerts() {
+    // The sample company's planted trouble shows up under the sample rules: the overstocked
+    // partner (its stock covers more than 60 days of sales) and the partner whose complaints
+    // rise every month (complaint rate up three months running, somewhere in the data).
+    let sample =
+        qudao::sample::generate(&qudao::sample::SampleConfig::with_lines(20_000)).expect("sample");
+    let summary = sample.dataset.summary().expect("summary");
+    let from = summary.first_date.expect("lines").month_start();
+    let to = summary.last_date.expect("lines").add_days(1);
+    let table = qudao::evaluation::kpi::compute(
+        &sample.dataset,
+        &qudao::evaluation::kpi::KpiOptions::new(from, to, qudao::evaluation::kpi::Grain::Month),
+    )
+    .expect("kpis");
+    let report = WarningRules::sample_company()
+        .evaluate(&table, &AlertInputs::default())
+        .expect("evaluates");
+    let planted = &sample.planted;
+    let fired = |rule: &str, id: &str| {
+        report
+            .alerts
+            .iter()
+            .any(|a| a.rule == rule && a.subject == partner(id))
+    };
+    assert!(fired("stock-cover-high", &planted.overstocked_partner));
+    assert!(fired(
+        "complaints-rising",
+        &planted.rising_complaints_partner
+    ));
+    // Only the planted partner has that much stock.
+    assert!(
+        report
+            .alerts
+            .iter()
+            .filter(|a| a.rule == "stock-cover-high")
+            .all(|a| a.subject.id == planted.overstocked_partner)
     );
 }
