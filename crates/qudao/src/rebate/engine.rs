@@ -1201,25 +1201,71 @@ impl Engine {
 
     /// Resolve the pending returns of a merged state: each is added to the month of its sale
     /// for programs whose clawback window holds it, and to its own month for the others.
-    pub(crate) fn resolve_pending(&self, ctx: &PassContext<'_>, st: &mut Partial) -> Result<()> {
+    ///
+    /// A return that no program of its partner claws back is an ordinary line of its own
+    /// month, and goes through the stage (when `staged`) like the pass's lines.
+    pub(crate) fn resolve_pending(
+        &self,
+        ctx: &PassContext<'_>,
+        st: &mut Partial,
+        staged: bool,
+    ) -> Result<()> {
         let mut pending = std::mem::take(&mut st.pending);
         pending.sort_unstable();
+        let mut stage = if staged { self.stage_for(ctx) } else { None };
         let (first, _) = ctx.days;
         for &(ci, i) in &pending {
             let c = &ctx.dataset.transactions.chunks[ci as usize];
             let i = i as usize;
             let d = c.date[i];
             let own = Date(d).month_index();
-            match ctx.sale_days.get(c.original_order[i]).filter(|&s| s <= d) {
-                Some(s) if s >= first => {
-                    let sm = Date(s).month_index();
+            let sale = ctx.sale_days.get(c.original_order[i]).filter(|&s| s <= d);
+            let sm = match sale {
+                Some(s) if s >= first => Some(Date(s).month_index()),
+                _ => None,
+            };
+            let clawed = sm.is_some_and(|sm| {
+                self.partner_slots(c.partner[i])
+                    .any(|sl| self.clawback_applies(sl.program as usize, sm, d))
+            });
+            match (sm, stage.as_mut()) {
+                (Some(sm), _) if clawed => {
                     self.apply(ctx, c, i, sm, Attribution::Clawback, st)?;
                     self.apply(ctx, c, i, own, Attribution::NotClawedBackFrom(sm), st)?;
                 }
-                _ => self.apply(ctx, c, i, own, Attribution::All, st)?,
+                (sm, Some(sg)) => {
+                    if self.partner_slots(c.partner[i]).next().is_some() {
+                        self.stage_line(ctx, c, i, own, sg, st)?;
+                    }
+                    if let Some(sm) = sm {
+                        self.apply_customers(ctx, c, i, sm, Attribution::Clawback, st)?;
+                        let attr = Attribution::NotClawedBackFrom(sm);
+                        self.apply_customers(ctx, c, i, own, attr, st)?;
+                    } else {
+                        self.apply_customers(ctx, c, i, own, Attribution::All, st)?;
+                    }
+                }
+                (Some(sm), None) => {
+                    self.apply(ctx, c, i, sm, Attribution::Clawback, st)?;
+                    self.apply(ctx, c, i, own, Attribution::NotClawedBackFrom(sm), st)?;
+                }
+                (None, None) => self.apply(ctx, c, i, own, Attribution::All, st)?,
             }
         }
+        if let Some(sg) = &mut stage {
+            self.flush(sg, st);
+        }
         Ok(())
+    }
+
+    /// A stage covering the pass's months (`None` when it covers no day).
+    fn stage_for(&self, ctx: &PassContext<'_>) -> Option<Stage> {
+        let (first, after) = ctx.days;
+        (after > first).then(|| {
+            let m_lo = Date(first).month_index();
+            let m_hi = Date(after - 1).month_index();
+            Stage::new(m_lo, (m_hi - m_lo + 1) as usize)
+        })
     }
 
     /// Run the pass over the whole data set on `threads` threads (0 = all cores) and resolve
@@ -1291,7 +1337,7 @@ impl Engine {
             }
         }
         let mut st = st.unwrap_or_else(|| self.empty_partial());
-        self.resolve_pending(ctx, &mut st)?;
+        self.resolve_pending(ctx, &mut st, staged)?;
         Ok(st)
     }
 
@@ -1302,12 +1348,7 @@ impl Engine {
         staged: bool,
     ) -> Result<Partial> {
         let mut st = self.empty_partial();
-        let (first, after) = ctx.days;
-        let mut stage = (staged && after > first).then(|| {
-            let m_lo = Date(first).month_index();
-            let m_hi = Date(after - 1).month_index();
-            Stage::new(m_lo, (m_hi - m_lo + 1) as usize)
-        });
+        let mut stage = if staged { self.stage_for(ctx) } else { None };
         for &(ci, lo, hi) in ranges {
             self.pass(ctx, ci, lo, hi, stage.as_mut(), &mut st)?;
         }

@@ -378,6 +378,7 @@ selection = { categories = { include = ["TEA"] }, channels = { exclude = ["FRANC
 measure = "net_revenue"
 shape = { kind = "flat_rate", rate = "0.0137" }
 rounding = { mode = "half_even", point = "line" }
+returns = { clawback_days = 20 }
 limits = [{ scope = "line", max = "3" }]
 
 [[programs]]
@@ -427,6 +428,7 @@ selection = { categories = { exclude = ["GIFT"] } }
 measure = "net_revenue"
 shape = { kind = "flat_rate", rate = "0.01" }
 rounding = { mode = "half_up", point = "period" }
+returns = { clawback_days = 45 }
 
 [[programs]]
 id = "cash-back"
@@ -462,6 +464,10 @@ rounding = { mode = "truncate", point = "line" }
         assert!(direct.buckets.iter().any(|b| b.excluded > 0));
         assert!(direct.line.iter().any(|&v| v != 0));
         assert!(direct.mix.iter().any(|&v| v != 0));
+        assert!(
+            direct.buckets.iter().any(|b| b.clawed_back > 0),
+            "some returns are clawed back into their sale's period"
+        );
         for threads in [1, 2, 3] {
             let ctx = engine.context(&data, as_of, &inputs).expect("context");
             let staged = engine.run_pass_with(&ctx, threads, true).expect("staged");
