@@ -6,8 +6,8 @@
 //!
 //! * Events of a customer are processed by date; within a day: expiries, then the downgrade
 //!   review (if the day is a review date), then earnings by order id, then return reversals
-//!   by return order id (then original order id), then redemptions by reference. Nothing
-//!   depends on the order of input rows.
+//!   by return order id (then original order id), then bonuses by reference, then
+//!   redemptions by reference. Nothing depends on the order of input rows.
 //! * A sale order earns once per day: the sum of its sale lines that day × `per_unit` ×
 //!   the tier's multiplier, rounded per the scheme. Points are lots with an expiry date;
 //!   redemptions and reversals consume the oldest lots first.
@@ -17,6 +17,12 @@
 //!   current tier's rate. What the balance cannot cover is recorded as a shortfall; the
 //!   balance never goes negative.
 //! * A redemption larger than the balance is an error.
+//! * Bonus points ([`Bonus`], e.g. a rebate program paid in points, see
+//!   [`crate::rebate::PointsAward`]) come from outside the sales data, through [`run_with`]. A
+//!   positive bonus is a lot like an earning (same expiry); a negative one takes points back
+//!   like a reversal (oldest lots first, never below zero, the rest recorded as shortfall).
+//!   On a points-balance scheme bonus points count toward the tier like any other points; on
+//!   a spend scheme they do not (no money was spent).
 //! * Tiers: everyone starts at the first tier; after each event the basis (rolling spend, or
 //!   balance) is compared with the thresholds; upgrades are immediate, downgrades happen only
 //!   at review dates, to the tier the basis supports then.
@@ -52,6 +58,46 @@ pub struct Redemption {
     pub reference: String,
 }
 
+/// Bonus points given by the caller: points that do not come from the sales data, such as a
+/// rebate program paid in points ([`crate::rebate::PointsAward`] converts with `From`), a
+/// goodwill credit, or a campaign.
+///
+/// Positive points are credited as a lot on `date`, expiring like an earning of that day;
+/// negative points take points back like a return reversal (oldest lots first; what the
+/// balance cannot cover is recorded as a shortfall, the balance never goes negative).
+///
+/// ```
+/// use qudao::membership::Bonus;
+/// let b: Bonus = serde_json::from_str(
+///     r#"{"customer": "C1", "date": "2025-03-31", "points": 120, "reference": "Q1-rebate"}"#,
+/// )?;
+/// assert_eq!(b.points, 120);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Bonus {
+    /// Customer id.
+    pub customer: String,
+    /// Day the points are credited (or taken back).
+    pub date: Date,
+    /// Points: positive to credit, negative to take back (a points rebate reversed); never 0.
+    pub points: i64,
+    /// The caller's reference (statement line, campaign, …).
+    pub reference: String,
+}
+
+impl From<&crate::rebate::PointsAward> for Bonus {
+    /// A rebate settlement's points award, credited on its date under its statement line id.
+    fn from(a: &crate::rebate::PointsAward) -> Self {
+        Bonus {
+            customer: a.customer.clone(),
+            date: a.date,
+            points: a.points,
+            reference: a.reference.clone(),
+        }
+    }
+}
+
 /// What a ledger entry does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -64,6 +110,8 @@ pub enum EntryKind {
     Expire,
     /// Points taken back because of a return.
     Reverse,
+    /// Bonus points credited (positive) or taken back (negative) by the caller ([`Bonus`]).
+    Bonus,
 }
 
 /// Whose rate a reversal used.
@@ -85,26 +133,27 @@ pub struct LedgerEntry {
     pub date: Date,
     /// Kind.
     pub kind: EntryKind,
-    /// Points: positive for earnings, negative otherwise.
+    /// Points: positive for earnings and credited bonuses, negative otherwise.
     pub points: i64,
     /// Balance after the entry (never negative).
     pub balance: i64,
     /// Money behind the entry, minor units: the order's sales that day (earn), the returned
     /// amount, negative (reverse); 0 for redemptions and expiries.
     pub amount: i64,
-    /// The sale order (earn), the return order (reverse), the caller's reference (redeem),
-    /// or which earnings expired (expire).
+    /// The sale order (earn), the return order (reverse), the caller's reference (redeem,
+    /// bonus), or which earnings expired (expire).
     pub reference: String,
     /// The original order a return names, if any.
     pub original_order: Option<String>,
     /// Index into [`Membership::tiers`]: the tier whose rate applied (earn, reverse), or the
-    /// tier in force (redeem, expire).
+    /// tier in force (redeem, expire, bonus).
     pub tier: u8,
-    /// Points per major currency unit applied; 0 for redemptions and expiries.
+    /// Points per major currency unit applied; 0 for redemptions, expiries and bonuses.
     pub rate: Decimal,
     /// Where the rate came from (earn, reverse).
     pub rate_source: Option<RateSource>,
-    /// Points a reversal should have taken but the balance could not cover.
+    /// Points a reversal (or a negative bonus) should have taken but the balance could not
+    /// cover.
     pub shortfall: i64,
 }
 
@@ -133,7 +182,8 @@ pub struct TierChange {
     pub reason: ChangeReason,
     /// The basis value that decided it (minor units of spend, or points).
     pub basis: i64,
-    /// The order whose earning triggered an upgrade.
+    /// The order whose earning triggered an upgrade (none when a bonus, or spend leaving the
+    /// window, did).
     pub order: Option<String>,
 }
 
@@ -144,7 +194,7 @@ pub struct CustomerState {
     pub id: String,
     /// Tier (index into [`Membership::tiers`]).
     pub tier: u8,
-    /// Points balance = earned − redeemed − expired − reversed.
+    /// Points balance = earned − redeemed − expired − reversed + bonus.
     pub balance: i64,
     /// Points earned.
     pub earned: i64,
@@ -154,8 +204,11 @@ pub struct CustomerState {
     pub expired: i64,
     /// Points reversed by returns (what was actually taken).
     pub reversed: i64,
-    /// Points reversals could not take (balance too low).
+    /// Points reversals and negative bonuses could not take (balance too low).
     pub shortfall: i64,
+    /// Bonus points, net: credited minus what negative bonuses actually took back.
+    #[serde(default)]
+    pub bonus: i64,
     /// Net spend over the window ending on the run's date (spend basis only), minor units.
     pub rolling_spend: Option<i64>,
     /// The value the tier is judged on: rolling spend or balance.
@@ -198,9 +251,9 @@ pub struct Membership {
     pub history: Vec<TierChange>,
     /// Customers per tier as of `as_of`.
     pub tier_counts: Vec<TierCount>,
-    /// Reversals that met a balance too low to cover them.
+    /// Reversals (and negative bonuses) that met a balance too low to cover them.
     pub shortfall_entries: u64,
-    /// Points those reversals could not take.
+    /// Points those entries could not take.
     pub shortfall_points: i64,
     /// The first review date after `as_of`.
     pub next_review: Date,
@@ -234,7 +287,8 @@ impl Membership {
     }
 }
 
-/// Compute every customer's points ledger, tier history and state as of `as_of`.
+/// Compute every customer's points ledger, tier history and state as of `as_of`, with no
+/// bonus points: [`run_with`] with an empty `bonuses`.
 ///
 /// Only transactions and redemptions dated on or before `as_of` count. Errors: an invalid
 /// scheme, a scheme currency other than the data's, an unknown customer or non-positive
@@ -260,6 +314,39 @@ pub fn run(
     dataset: &Dataset,
     scheme: &TierScheme,
     redemptions: &[Redemption],
+    as_of: Date,
+) -> Result<Membership> {
+    run_with(dataset, scheme, redemptions, &[], as_of)
+}
+
+/// Compute every customer's points ledger, tier history and state as of `as_of`, with bonus
+/// points from outside the sales data (a rebate program paid in points, campaigns).
+///
+/// Within a day, bonuses come after the day's earnings and reversals and before its
+/// redemptions, ordered by reference (then points, then input position). A positive bonus
+/// is a lot that expires like an earning of its day and, on a points-balance scheme, counts
+/// toward an upgrade; a negative bonus takes points back like a reversal. Errors as
+/// [`run`], plus an unknown customer or zero points in a bonus (`Error::Data`, source
+/// `bonuses`, line = index + 1). Bonuses after `as_of` are ignored.
+///
+/// ```
+/// use qudao::membership::{run_with, Bonus, TierScheme};
+/// use qudao::ingest::csv::{load_dir, LoadOptions};
+/// let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/tiny");
+/// let data = load_dir(dir.as_ref(), &LoadOptions::default())?;
+/// let bonus = [Bonus { customer: "C1".into(), date: "2025-03-31".parse()?,
+///                      points: 60, reference: "Q1 rebate".into() }];
+/// let m = run_with(&data, &TierScheme::builtin_default(), &[], &bonus, "2025-03-31".parse()?)?;
+/// // C1 bought ¥215.00 (215 points), returned ¥25.00 of it (−25), got a 60-point bonus.
+/// let c1 = m.customer("C1").unwrap().1;
+/// assert_eq!((c1.earned, c1.reversed, c1.bonus, c1.balance), (215, 25, 60, 250));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn run_with(
+    dataset: &Dataset,
+    scheme: &TierScheme,
+    redemptions: &[Redemption],
+    bonuses: &[Bonus],
     as_of: Date,
 ) -> Result<Membership> {
     scheme.validate()?;
@@ -291,7 +378,24 @@ pub fn run(
     }
 
     let events = tx_events(dataset, &rank, as_of)?;
-    let reds = redemption_events(dataset, &rank, redemptions, as_of)?;
+    let reds = caller_events(
+        dataset,
+        &rank,
+        redemptions
+            .iter()
+            .map(|r| (&r.customer, r.date, r.points, &r.reference)),
+        "redemptions",
+        as_of,
+    )?;
+    let bons = caller_events(
+        dataset,
+        &rank,
+        bonuses
+            .iter()
+            .map(|b| (&b.customer, b.date, b.points, &b.reference)),
+        "bonuses",
+        as_of,
+    )?;
 
     let mut st = Runner {
         scheme,
@@ -300,7 +404,7 @@ pub fn run(
         dataset,
         as_of,
         // One entry per event, plus expiries (at most one per earning).
-        out_ledger: Vec::with_capacity(events.len() + reds.len()),
+        out_ledger: Vec::with_capacity(events.len() + reds.len() + bons.len()),
         out_history: Vec::new(),
         lots: VecDeque::new(),
         window: VecDeque::new(),
@@ -309,7 +413,7 @@ pub fn run(
         expiries: ExpiryTable::new(scheme.expiry, &events, as_of),
     };
     let mut states = Vec::with_capacity(n);
-    let (mut ei, mut ri) = (0usize, 0usize);
+    let (mut ei, mut ri, mut bi) = (0usize, 0usize, 0usize);
     for (r, &code) in by_id.iter().enumerate() {
         let r = r as u32;
         let e0 = ei;
@@ -320,8 +424,17 @@ pub fn run(
         while ri < reds.len() && reds[ri].rank == r {
             ri += 1;
         }
+        let b0 = bi;
+        while bi < bons.len() && bons[bi].rank == r {
+            bi += 1;
+        }
         let (l0, h0) = (st.out_ledger.len(), st.out_history.len());
-        st.customer(r, &events[e0..ei], &reds[r0..ri], redemptions)?;
+        st.customer(
+            r,
+            &events[e0..ei],
+            (&reds[r0..ri], redemptions),
+            (&bons[b0..bi], bonuses),
+        )?;
         states.push(st.state(
             customers.id(code),
             l0..st.out_ledger.len(),
@@ -448,7 +561,7 @@ fn tx_events(dataset: &Dataset, rank: &[u32], as_of: Date) -> Result<Vec<TxEvent
     Ok(events)
 }
 
-/// A checked redemption: customer rank, date, index into the caller's slice.
+/// A checked redemption or bonus: customer rank, date, index into the caller's slice.
 #[derive(Debug, Clone, Copy)]
 struct RedEvent {
     rank: u32,
@@ -456,57 +569,56 @@ struct RedEvent {
     index: usize,
 }
 
-fn redemption_events(
+/// Check the caller's redemptions or bonuses (`source`), given as `(customer, date, points,
+/// reference)`, and sort those on or before `as_of` by customer rank, date, reference, points,
+/// then input position. Redemptions need positive points; bonuses any but zero.
+fn caller_events<'a>(
     dataset: &Dataset,
     rank: &[u32],
-    redemptions: &[Redemption],
+    rows: impl Iterator<Item = (&'a String, Date, i64, &'a String)>,
+    source: &str,
     as_of: Date,
 ) -> Result<Vec<RedEvent>> {
     let loc = |i: usize, column: &str, value: String| Location {
-        source: "redemptions".into(),
+        source: source.into(),
         line: i as u64 + 1,
         column: Some(column.into()),
         value: Some(value),
     };
-    let mut out = Vec::new();
-    for (i, r) in redemptions.iter().enumerate() {
-        let Some(code) = dataset.master.customers.code(&r.customer) else {
+    let bonus = source == "bonuses";
+    let mut keyed = Vec::new();
+    for (i, (customer, date, points, reference)) in rows.enumerate() {
+        let Some(code) = dataset.master.customers.code(customer) else {
             return Err(Error::data(
-                loc(i, "customer", r.customer.clone()),
-                format!(
-                    "unknown customer {:?} (reference {:?})",
-                    r.customer, r.reference
-                ),
+                loc(i, "customer", customer.clone()),
+                format!("unknown customer {customer:?} (reference {reference:?})"),
             ));
         };
-        if r.points <= 0 {
+        let bad = if bonus { points == 0 } else { points <= 0 };
+        if bad {
+            let what = if bonus {
+                "a bonus of 0 points does nothing; give a positive number to credit, negative to take back"
+            } else {
+                "redeem a positive number of points"
+            };
             return Err(Error::data(
-                loc(i, "points", r.points.to_string()),
-                format!(
-                    "customer {:?} on {}, reference {:?}: redeem a positive number of points",
-                    r.customer, r.date, r.reference
-                ),
+                loc(i, "points", points.to_string()),
+                format!("customer {customer:?} on {date}, reference {reference:?}: {what}"),
             ));
         }
-        if r.date <= as_of {
-            out.push(RedEvent {
+        if date <= as_of {
+            let ev = RedEvent {
                 rank: rank[code as usize],
-                date: r.date.0,
+                date: date.0,
                 index: i,
-            });
+            };
+            keyed.push((ev, reference, points));
         }
     }
-    out.sort_unstable_by(|a, b| {
-        let (x, y) = (&redemptions[a.index], &redemptions[b.index]);
-        (a.rank, a.date, &x.reference, x.points, a.index).cmp(&(
-            b.rank,
-            b.date,
-            &y.reference,
-            y.points,
-            b.index,
-        ))
+    keyed.sort_unstable_by(|(a, ra, pa), (b, rb, pb)| {
+        (a.rank, a.date, ra, pa, a.index).cmp(&(b.rank, b.date, rb, pb, b.index))
     });
-    Ok(out)
+    Ok(keyed.into_iter().map(|k| k.0).collect())
 }
 
 /// Points earned together: what is left of them and when they expire.
@@ -539,6 +651,7 @@ struct Cust {
     expired: i64,
     reversed: i64,
     shortfall: i64,
+    bonus: i64,
     spend: i128,
     next_review: i32,
 }
@@ -609,8 +722,8 @@ impl Runner<'_> {
         &mut self,
         rank: u32,
         events: &[TxEvent],
-        reds: &[RedEvent],
-        redemptions: &[Redemption],
+        (reds, redemptions): (&[RedEvent], &[Redemption]),
+        (bons, bonuses): (&[RedEvent], &[Bonus]),
     ) -> Result<()> {
         self.c = Cust {
             rank,
@@ -620,16 +733,18 @@ impl Runner<'_> {
         self.lots.clear();
         self.window.clear();
         self.earned_on.clear();
-        if events.is_empty() && reds.is_empty() {
+        if events.is_empty() && reds.is_empty() && bons.is_empty() {
             return Ok(());
         }
-        let (mut e, mut r) = (0, 0);
+        let (mut e, mut r, mut b) = (0, 0, 0);
         loop {
-            let day = match (events.get(e), reds.get(r)) {
-                (Some(x), Some(y)) => x.date.min(y.date),
-                (Some(x), None) => x.date,
-                (None, Some(y)) => y.date,
-                (None, None) => break,
+            let next = [
+                events.get(e).map(|x| x.date),
+                reds.get(r).map(|x| x.date),
+                bons.get(b).map(|x| x.date),
+            ];
+            let Some(day) = next.into_iter().flatten().min() else {
+                break;
             };
             self.advance(day)?;
             while let Some(ev) = events.get(e).filter(|ev| ev.date == day) {
@@ -639,6 +754,10 @@ impl Runner<'_> {
                     self.earn(ev)?;
                 }
                 e += 1;
+            }
+            while let Some(bn) = bons.get(b).filter(|bn| bn.date == day) {
+                self.bonus(&bonuses[bn.index])?;
+                b += 1;
             }
             while let Some(rd) = reds.get(r).filter(|rd| rd.date == day) {
                 self.redeem(&redemptions[rd.index], rd.index)?;
@@ -873,6 +992,41 @@ impl Runner<'_> {
         Ok(())
     }
 
+    /// Credit a positive bonus as a lot (expiring like an earning of its day; an upgrade on a
+    /// points basis), or take a negative one back like a reversal.
+    fn bonus(&mut self, b: &Bonus) -> Result<()> {
+        let day = b.date.0;
+        self.slide(day);
+        let tier = self.c.tier;
+        let (points, shortfall) = if b.points > 0 {
+            self.c.balance = add(self.c.balance, b.points, "a points balance")?;
+            self.lots.push_back(Lot {
+                earned_on: day,
+                expires: self.expiries.get(day),
+                remaining: b.points,
+            });
+            (b.points, 0)
+        } else {
+            let due = b
+                .points
+                .checked_neg()
+                .ok_or_else(|| Error::overflow("bonus points"))?;
+            let take = due.min(self.c.balance);
+            self.consume(take);
+            self.c.balance -= take;
+            (-take, due - take)
+        };
+        self.c.bonus = add(self.c.bonus, points, "bonus points")?;
+        self.c.shortfall = add(self.c.shortfall, shortfall, "points shortfall")?;
+        let e = self.entry(day, EntryKind::Bonus, points, tier);
+        e.reference = b.reference.clone();
+        e.shortfall = shortfall;
+        if points > 0 {
+            self.upgrade(day, None);
+        }
+        Ok(())
+    }
+
     fn expire(&mut self, day: i32) -> Result<()> {
         let mut sum = 0i64;
         let (mut first, mut last) = (i32::MAX, i32::MIN);
@@ -932,6 +1086,7 @@ impl Runner<'_> {
             expired: self.c.expired,
             reversed: self.c.reversed,
             shortfall: self.c.shortfall,
+            bonus: self.c.bonus,
             rolling_spend: matches!(self.scheme.basis, Basis::RollingSpend { .. }).then_some(basis),
             basis,
             supported_tier: self.scheme.tier_for(self.basis()) as u8,
