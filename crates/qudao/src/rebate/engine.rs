@@ -213,6 +213,28 @@ fn fraction(d: Decimal) -> Result<(i128, i128)> {
 
 /// `v × num / den` rounded by `mode`, in integers (sign-symmetric).
 pub(crate) fn round_div(v: i128, num: i128, den: i128, mode: RoundingMode) -> Option<i128> {
+    // The common case in 64 bits: several times faster than 128-bit arithmetic.
+    if let (Ok(v), Ok(n), Ok(d)) = (i64::try_from(v), i64::try_from(num), u64::try_from(den))
+        && let Some(p) = v.checked_mul(n)
+        && d > 0
+    {
+        let a = p.unsigned_abs();
+        let (q, r) = (a / d, a % d);
+        let up = match mode {
+            RoundingMode::Truncate => false,
+            RoundingMode::AwayFromZero => r > 0,
+            RoundingMode::HalfUp => r >= d - r,
+            RoundingMode::HalfDown => r > d - r,
+            RoundingMode::HalfEven => r > d - r || (r == d - r && q % 2 == 1),
+        };
+        let q = i128::from(q) + i128::from(up);
+        return Some(if p < 0 { -q } else { q });
+    }
+    round_div_wide(v, num, den, mode)
+}
+
+/// [`round_div`] in 128 bits.
+fn round_div_wide(v: i128, num: i128, den: i128, mode: RoundingMode) -> Option<i128> {
     let p = v.checked_mul(num)?;
     let neg = p < 0;
     let a = p.unsigned_abs();
@@ -1264,7 +1286,14 @@ impl Engine {
         (after > first).then(|| {
             let m_lo = Date(first).month_index();
             let m_hi = Date(after - 1).month_index();
-            Stage::new(m_lo, (m_hi - m_lo + 1) as usize)
+            let dims = [
+                self.product_classes.first.len(),
+                self.channel_classes.first.len(),
+                self.territory_classes.first.len(),
+                ctx.segment_classes.first.len(),
+            ];
+            let partners = self.slot_start.len().saturating_sub(1);
+            Stage::new(m_lo, (m_hi - m_lo + 1) as usize, partners, dims)
         })
     }
 
@@ -1406,6 +1435,37 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_64_bit_path_agrees_with_the_128_bit_path() {
+        let modes = [
+            RoundingMode::HalfUp,
+            RoundingMode::HalfDown,
+            RoundingMode::HalfEven,
+            RoundingMode::Truncate,
+            RoundingMode::AwayFromZero,
+        ];
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        for _ in 0..20_000 {
+            // xorshift: amounts up to ±2^40, rates as n / 10^k and n / odd.
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let v = (x >> 24) as i128 - (1 << 39);
+            let num = (x % 100_003) as i128;
+            let den = [1i128, 10, 100, 1000, 10_000, 7, 999_983][(x % 7) as usize];
+            for m in modes {
+                assert_eq!(
+                    round_div(v, num, den, m),
+                    round_div_wide(v, num, den, m),
+                    "{v} × {num}/{den} {m:?}"
+                );
+            }
+        }
+        // Beyond 64 bits the wide path answers.
+        let big = 1i128 << 70;
+        assert_eq!(round_div(big, 3, 2, RoundingMode::Truncate), Some(3 << 69));
+    }
+
+    #[test]
     fn integer_rounding_matches_decimal_rounding() {
         let modes = [
             RoundingMode::HalfUp,
@@ -1421,6 +1481,11 @@ mod tests {
                         / Decimal::from_i128_with_scale(den, 0);
                     let want = m.round(exact).ok().map(i128::from);
                     assert_eq!(round_div(v, num, den, m), want, "{v} × {num}/{den} {m:?}");
+                    assert_eq!(
+                        round_div_wide(v, num, den, m),
+                        want,
+                        "{v} × {num}/{den} {m:?}"
+                    );
                 }
             }
         }

@@ -155,6 +155,11 @@ struct Group {
 /// One thread's staging state.
 pub(crate) struct Stage {
     index: FxHashMap<[u32; 5], u32>,
+    /// Group of each (partner, classes) when that table is small: the key's dense position
+    /// (see [`Stage::slot`]), NONE until seen. Empty when the hash map is used instead.
+    dense: Vec<u32>,
+    /// Class counts: products, channels, territories, segments.
+    dims: [usize; 4],
     groups: Vec<Group>,
     /// First month staged.
     m_lo: i32,
@@ -166,15 +171,36 @@ pub(crate) struct Stage {
 }
 
 impl Stage {
-    pub(crate) fn new(m_lo: i32, months: usize) -> Stage {
+    pub(crate) fn new(m_lo: i32, months: usize, partners: usize, dims: [usize; 4]) -> Stage {
+        /// Entries of the dense table at most (1 MiB of group numbers).
+        const DENSE_MAX: usize = 1 << 18;
+        let size = dims
+            .iter()
+            .try_fold(partners, |a, &d| a.checked_mul(d))
+            .filter(|&n| n <= DENSE_MAX);
         Stage {
             index: FxHashMap::default(),
+            dense: size.map_or_else(Vec::new, |n| vec![NONE; n]),
+            dims,
             groups: Vec::new(),
             m_lo,
             cells: vec![Vec::new(); months],
             acc: vec![Vec::new(); months],
             acc_len: 0,
         }
+    }
+}
+
+impl Stage {
+    /// The dense position of a key, if the table is dense.
+    #[inline]
+    fn slot(&self, key: &[u32; 5]) -> Option<usize> {
+        if self.dense.is_empty() {
+            return None;
+        }
+        let [d0, d1, d2, d3] = self.dims;
+        let [p, a, b, c, d] = key.map(|k| k as usize);
+        Some((((p * d0 + a) * d1 + b) * d2 + c) * d3 + d).filter(|&i| i < self.dense.len())
     }
 }
 
@@ -202,9 +228,19 @@ impl Engine {
                 .copied()
                 .unwrap_or(0),
         ];
-        let g = match sg.index.get(&key) {
-            Some(&g) => g as usize,
-            None => self.new_group(ctx, key, sg),
+        let g = match sg.slot(&key) {
+            Some(at) => match sg.dense[at] {
+                NONE => {
+                    let g = self.new_group(ctx, key, sg);
+                    sg.dense[at] = g as u32;
+                    g
+                }
+                g => g as usize,
+            },
+            None => match sg.index.get(&key) {
+                Some(&g) => g as usize,
+                None => self.new_group(ctx, key, sg),
+            },
         };
         let rel = (m - sg.m_lo) as usize;
         let amount = c.amount[i];
