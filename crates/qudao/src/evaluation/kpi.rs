@@ -491,14 +491,6 @@ fn slice_of(off: &[u32], list: &[u32], i: usize) -> std::ops::Range<usize> {
     }
 }
 
-/// One sale line as the customer half needs it.
-#[derive(Debug, Clone, Copy, Default)]
-struct Rec {
-    order: u32,
-    slice: u32,
-    leaf: [u32; 4],
-}
-
 impl KpiPlan {
     /// Compile a request: check the options, cut the periods into slices, resolve market
     /// sizes. Bad options are errors naming the option.
@@ -809,50 +801,77 @@ impl KpiPlan {
         self.customer_part(state, dataset, customers, &hist);
     }
 
-    /// The customer half for customers `lo..hi`, given how many records each has.
+    /// The customer half for customers `lo..hi`, given at most how many records each has.
+    ///
+    /// Each sale line becomes a record `[order, slice, leaf per active kind]` in a flat array
+    /// grouped by customer (a counting sort). A line repeating the previous record of the
+    /// same customer (same order, slice and leaves, as the lines of one order mostly do) is
+    /// not written again: it would change no count.
     fn customer_part(&self, st: &mut KpiState, data: &Dataset, range: Range<u32>, hist: &[u32]) {
         let lo = range.start as usize;
         let hi = (range.end as usize).min(hist.len());
         if lo >= hi {
             return;
         }
+        let kinds: Vec<usize> = (0..4).filter(|&k| self.active[k]).collect();
+        let stride = 2 + kinds.len();
         let mut start = Vec::with_capacity(hi - lo + 1);
         let mut total = 0usize;
         for &n in &hist[lo..hi] {
             start.push(total);
-            total += n as usize;
+            total += n as usize * stride;
         }
         start.push(total);
         let mut cursor = start.clone();
-        let mut recs = vec![Rec::default(); total];
+        let mut recs = vec![0u32; total];
         let np = self.subjects[PA] as u32;
+        let mut rec = vec![0u32; stride];
         for c in &data.transactions.chunks {
-            for i in 0..c.len() {
-                let cu = c.customer[i] as usize;
-                if cu < lo || cu >= hi || c.quantity[i] < 0 {
+            let n = c.len();
+            let (cust, qty, date, order) = (
+                &c.customer[..n],
+                &c.quantity[..n],
+                &c.date[..n],
+                &c.order[..n],
+            );
+            for i in 0..n {
+                let cu = cust[i] as usize;
+                if cu < lo || cu >= hi || qty[i] < 0 {
                     continue;
                 }
-                let s = self.slice(c.date[i]);
+                let s = self.slice(date[i]);
                 if s == NONE || !self.counts_for_customers(s) {
+                    continue;
+                }
+                rec[0] = order[i];
+                rec[1] = s;
+                let mut any = false;
+                for (j, &k) in kinds.iter().enumerate() {
+                    let leaf = match k {
+                        CH => c.channel[i],
+                        PA => {
+                            let p = c.partner[i];
+                            if p == NONE { np } else { p }
+                        }
+                        TE => c.territory[i],
+                        _ => c.product[i],
+                    };
+                    any |= !self.anc[k].of(leaf).is_empty();
+                    rec[2 + j] = leaf;
+                }
+                if !any {
                     continue;
                 }
                 let k = cu - lo;
                 let at = cursor[k];
-                if at >= start[k + 1] {
+                if at + stride > start[k + 1] {
                     continue;
                 }
-                cursor[k] = at + 1;
-                let p = c.partner[i];
-                recs[at] = Rec {
-                    order: c.order[i],
-                    slice: s,
-                    leaf: [
-                        c.channel[i],
-                        if p == NONE { np } else { p },
-                        c.territory[i],
-                        c.product[i],
-                    ],
-                };
+                if at > start[k] && recs[at - stride..at] == rec[..] {
+                    continue;
+                }
+                recs[at..at + stride].copy_from_slice(&rec);
+                cursor[k] = at + stride;
             }
         }
         let ncp = self.n_cp;
@@ -869,23 +888,28 @@ impl KpiPlan {
         };
         let mut stamps: [Vec<Stamp>; 4] = std::array::from_fn(|k| vec![blank; st.cust[k].len()]);
         let mut touched: Vec<(usize, usize)> = Vec::new();
-        let kinds: Vec<usize> = (0..4).filter(|&k| self.active[k]).collect();
+        let mut perm: Vec<(u32, usize)> = Vec::new();
         for k in 0..hi - lo {
             let (a, b) = (start[k], cursor[k]);
             if a == b {
                 continue;
             }
             let cust = (lo + k) as u32;
-            let rs = &mut recs[a..b];
-            if !rs.is_sorted_by_key(|r| r.order) {
-                rs.sort_unstable_by_key(|r| r.order);
+            let rs = &recs[a..b];
+            // Walk the records by order so that one order's records come together.
+            perm.clear();
+            perm.extend(rs.chunks_exact(stride).enumerate().map(|(i, r)| (r[0], i)));
+            if !perm.is_sorted_by_key(|x| x.0) {
+                perm.sort_unstable();
             }
             touched.clear();
-            for r in rs.iter() {
-                let cps = &self.slice_cps
-                    [slice_of(&self.slice_cp_off, &self.slice_cps, r.slice as usize)];
-                for &kk in &kinds {
-                    for &subj in self.anc[kk].of(r.leaf[kk]) {
+            for &(_, ri) in &perm {
+                let r = &rs[ri * stride..(ri + 1) * stride];
+                let (order, slice) = (r[0], r[1]);
+                let cps =
+                    &self.slice_cps[slice_of(&self.slice_cp_off, &self.slice_cps, slice as usize)];
+                for (j, &kk) in kinds.iter().enumerate() {
+                    for &subj in self.anc[kk].of(r[2 + j]) {
                         for &cp in cps {
                             let i = subj as usize * ncp + cp as usize;
                             let (Some(sp), Some(cn)) =
@@ -894,16 +918,12 @@ impl KpiPlan {
                                 continue;
                             };
                             if sp.cust != cust {
-                                *sp = Stamp {
-                                    cust,
-                                    order: r.order,
-                                    n: 1,
-                                };
+                                *sp = Stamp { cust, order, n: 1 };
                                 cn.buyers += 1;
                                 cn.orders += 1;
                                 touched.push((kk, i));
-                            } else if sp.order != r.order {
-                                sp.order = r.order;
+                            } else if sp.order != order {
+                                sp.order = order;
                                 sp.n += 1;
                                 cn.orders += 1;
                                 if sp.n == 2 {
