@@ -1249,6 +1249,37 @@ qudao_status qudao_membership_run(const qudao_dataset *ds,
                                   const qudao_membership **out,
                                   qudao_error **err);
 
+// `qudao_membership_run` with bonus points from outside the sales data (a rebate program
+// paid in points, campaigns): `bonuses_json` (`bonuses_len` bytes of UTF-8 JSON) is an array
+// with the same field names as redemptions, `[{"customer": "C1", "date": "2025-03-31",
+// "points": 120, "reference": "Q1 rebate"}]`; NULL with length 0 means none (then this is
+// `qudao_membership_run`). Positive points are credited as a lot that expires like an
+// earning of that day (after the day's sales and returns, before its redemptions);
+// negative points are taken back like a return reversal, never below a zero balance (the
+// rest is a shortfall). Each is a ledger entry of kind `"bonus"`; the customer JSON's
+// `state.bonus` is the net bonus points, and `balance = earned − redeemed − expired −
+// reversed + bonus`. On a points-balance scheme bonus points count toward the tier.
+//
+// Errors: as `qudao_membership_run`; a bad bonuses document is
+// `QUDAO_STATUS_DOCUMENT_ERROR`; an unknown customer or 0 points in a bonus is
+// `QUDAO_STATUS_DATA_ERROR` naming `bonuses`, the row (index + 1) and the column.
+// On success `*out` receives a new reference (free with `qudao_membership_free`).
+// Nullability: `ds` and `out` must not be NULL; `scheme` may be NULL; `redemptions_json`
+// and `bonuses_json` may be NULL when their length is 0; `err` may be NULL.
+// Thread safety: may be called from any thread, concurrently on the same data set.
+//
+// # Safety
+// As `qudao_membership_run`; `bonuses_json` points to `bonuses_len` readable bytes.
+qudao_status qudao_membership_run_with(const qudao_dataset *ds,
+                                       const qudao_document *scheme,
+                                       const uint8_t *redemptions_json,
+                                       size_t redemptions_len,
+                                       const uint8_t *bonuses_json,
+                                       size_t bonuses_len,
+                                       int32_t as_of,
+                                       const qudao_membership **out,
+                                       qudao_error **err);
+
 // Add a reference to a membership result and return it; NULL gives NULL.
 //
 // Thread safety: may be called from any thread.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Build qudao-ffi, compile the C tests and the C example against include/qudao.h with
+# Build qudao-ffi, compile the C tests and the C examples against include/qudao.h with
 # -std=c99 -Wall -Wextra -Wpedantic -Werror, run each under valgrind and then, where the
 # compiler supports it, under ASan/UBSan. Works from any directory. Prints a final
 # "N passed, M failed" (C assertions summed over all runs, plus one failure for every step
@@ -93,6 +93,14 @@ else
     step_fail "compile examples/c/summary.c"
 fi
 
+echo "== compile examples/c/rebates.c"
+rebates_ok=0
+if compile "$build/rebates" "$root/examples/c/rebates.c"; then
+    rebates_ok=1
+else
+    step_fail "compile examples/c/rebates.c"
+fi
+
 # The example: loads the fixture, prints JSON with the expected total; usage error without
 # arguments. Counted as one assertion each.
 check_example() {
@@ -111,6 +119,29 @@ check_example() {
         passed=$((passed + 1))
     else
         step_fail "$label: example usage error"
+    fi
+}
+
+# The rebates example: settles the sample company's programs over testdata/sample, prints the
+# statement line count and the first lines; usage error without arguments. Counted as one
+# assertion each.
+check_rebates() {
+    local label=$1
+    shift
+    local out="$build/rebates.txt"
+    if "$@" "$build/rebates" "$root/testdata/sample" 2025-12-31 5 >"$out" 2>"$build/rebates.err" &&
+        grep -Eq '^[1-9][0-9]* statement lines as of 2025-12-31$' "$out" &&
+        [ "$(grep -c 'final' "$out")" -ge 1 ]; then
+        passed=$((passed + 1))
+    else
+        cat "$out" "$build/rebates.err" >&2
+        step_fail "$label: example rebates on testdata/sample"
+    fi
+    "$@" "$build/rebates" >/dev/null 2>&1
+    if [ $? -eq 2 ]; then
+        passed=$((passed + 1))
+    else
+        step_fail "$label: example rebates usage error"
     fi
 }
 
@@ -133,6 +164,10 @@ else
             echo "== valgrind examples/c/summary"
             check_example valgrind "${vg[@]}"
         fi
+        if [ "$rebates_ok" = 1 ]; then
+            echo "== valgrind examples/c/rebates"
+            check_rebates valgrind "${vg[@]}"
+        fi
     else
         step_fail "valgrind is not installed (set QUDAO_SKIP_VALGRIND=1 to skip it)"
     fi
@@ -154,6 +189,11 @@ if "$CC" "${san[@]}" -o "$build/probe" "$build/probe.c" >/dev/null 2>&1 && "$bui
         echo "== asan+ubsan examples/c/summary"
         cp "$build/summary-san" "$build/summary"
         check_example asan env
+    fi
+    if [ "$rebates_ok" = 1 ] && compile "$build/rebates-san" "$root/examples/c/rebates.c" "${san[@]}"; then
+        echo "== asan+ubsan examples/c/rebates"
+        cp "$build/rebates-san" "$build/rebates"
+        check_rebates asan env
     fi
 else
     echo "== asan+ubsan: skipped ($CC cannot build or run -fsanitize=address,undefined here)"

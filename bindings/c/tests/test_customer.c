@@ -453,6 +453,50 @@ static void test_membership(void) {
   qudao_membership_free(mem);
   mem = NULL;
 
+  /* Bonus points (e.g. a rebate paid in points): +60 and -10 on 2025-03-31. */
+  {
+    const char *bonuses =
+        "[{\"customer\": \"C1\", \"date\": \"2025-03-31\", \"points\": 60, \"reference\": "
+        "\"Q1\"}, {\"customer\": \"C1\", \"date\": \"2025-03-31\", \"points\": -10, "
+        "\"reference\": \"A\"}]";
+    const char *zero =
+        "[{\"customer\": \"C1\", \"date\": \"2025-03-01\", \"points\": 0, \"reference\": \"Z\"}]";
+    int64_t bonus_balance[7];
+    CHECK_STATUS(qudao_membership_run_with(ds, NULL, TEXT(redeem), TEXT(bonuses),
+                                           day("2025-03-31"), &mem, &err),
+                 QUDAO_STATUS_OK, err);
+    memset(&cols, 0, sizeof cols);
+    cols.struct_size = sizeof cols;
+    cols.rows = 7;
+    cols.balance = bonus_balance;
+    CHECK_STATUS(qudao_membership_columns(mem, &cols, &err), QUDAO_STATUS_OK, err);
+    /* 140 as above, - 10 + 60 in bonuses. */
+    CHECK(bonus_balance[0] == 190);
+    CHECK_STATUS(qudao_membership_customer_json(mem, 0, &json, &err), QUDAO_STATUS_OK, err);
+    CHECK(h_bytes_have(json, "\"kind\": \"bonus\""));
+    CHECK(h_bytes_have(json, "\"reference\": \"Q1\""));
+    CHECK(h_bytes_have(json, "\"bonus\": 50"));
+    qudao_bytes_free(json);
+    qudao_membership_free(mem);
+    mem = NULL;
+    /* No bonuses (NULL, 0) is qudao_membership_run. */
+    CHECK_STATUS(qudao_membership_run_with(ds, NULL, TEXT(redeem), NULL, 0, day("2025-03-31"),
+                                           &mem, &err),
+                 QUDAO_STATUS_OK, err);
+    CHECK_STATUS(qudao_membership_columns(mem, &cols, &err), QUDAO_STATUS_OK, err);
+    CHECK(bonus_balance[0] == 140);
+    qudao_membership_free(mem);
+    mem = NULL;
+    /* A zero bonus names its row and column. */
+    CHECK_STATUS(qudao_membership_run_with(ds, NULL, NULL, 0, TEXT(zero), day("2025-03-31"),
+                                           &mem, &err),
+                 QUDAO_STATUS_DATA_ERROR, err);
+    CHECK(mem == NULL);
+    CHECK(h_message_has(err, "bonuses:1, column `points`"));
+    qudao_error_free(err);
+    err = NULL;
+  }
+
   /* A redemption larger than the balance is an error naming the customer. */
   CHECK(qudao_membership_run(ds, NULL, TEXT(greedy), day("2025-03-31"), &mem, &err) !=
         QUDAO_STATUS_OK);

@@ -4,7 +4,7 @@ use std::ffi::CString;
 use std::os::raw::c_char;
 
 use qudao_core::document::{Format, RuleDocument, parse_any};
-use qudao_core::membership::{Membership, Redemption, TierScheme, run};
+use qudao_core::membership::{Bonus, Membership, Redemption, TierScheme, run_with};
 
 use super::document::{self, qudao_document};
 use super::{
@@ -63,38 +63,128 @@ pub unsafe extern "C" fn qudao_membership_run(
     err: *mut *mut qudao_error,
 ) -> qudao_status {
     ffi!(err: err, nonnull: [ds, out], {
-        let scheme = if scheme.is_null() {
-            TierScheme::builtin_default()
-        } else {
-            // SAFETY: a non-NULL `scheme` is a valid document (the caller's contract).
-            let (text, format) = unsafe { document::read(scheme, "scheme") }?;
-            TierScheme::parse(text, format)?
-        };
-        // SAFETY: `redemptions_json` is `redemptions_len` readable bytes (the caller's
-        // contract).
-        let text = unsafe { args::text(redemptions_json, redemptions_len, "redemptions_json") }?;
-        let redemptions: Vec<Redemption> = if redemptions_len == 0 {
-            Vec::new()
-        } else {
-            parse_any(text, Format::Json)?
-        };
-        let as_of = day(as_of, "as_of")?;
-        // SAFETY: `ds` is a live handle (the caller's contract).
-        let dataset = &unsafe { borrow(ds) }.inner;
-        let inner = run(dataset, &scheme, &redemptions, as_of)?;
-        let tier_ids = inner
-            .tiers
-            .iter()
-            .map(|t| {
-                CString::new(t.as_str()).map_err(|_| {
-                    Failure::invalid("scheme", format!("tier id {t:?} contains a NUL"))
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        // SAFETY: `out` is non-NULL and valid for writes (the caller's contract).
-        unsafe { hand_out(out, qudao_membership { inner, tier_ids }) };
-        Ok(())
+        // SAFETY: forwarded under the same contract.
+        unsafe {
+            membership_run(
+                ds,
+                scheme,
+                (redemptions_json, redemptions_len),
+                (std::ptr::null(), 0),
+                as_of,
+                out,
+            )
+        }
     })
+}
+
+/// `qudao_membership_run` with bonus points from outside the sales data (a rebate program
+/// paid in points, campaigns): `bonuses_json` (`bonuses_len` bytes of UTF-8 JSON) is an array
+/// with the same field names as redemptions, `[{"customer": "C1", "date": "2025-03-31",
+/// "points": 120, "reference": "Q1 rebate"}]`; NULL with length 0 means none (then this is
+/// `qudao_membership_run`). Positive points are credited as a lot that expires like an
+/// earning of that day (after the day's sales and returns, before its redemptions);
+/// negative points are taken back like a return reversal, never below a zero balance (the
+/// rest is a shortfall). Each is a ledger entry of kind `"bonus"`; the customer JSON's
+/// `state.bonus` is the net bonus points, and `balance = earned − redeemed − expired −
+/// reversed + bonus`. On a points-balance scheme bonus points count toward the tier.
+///
+/// Errors: as `qudao_membership_run`; a bad bonuses document is
+/// `QUDAO_STATUS_DOCUMENT_ERROR`; an unknown customer or 0 points in a bonus is
+/// `QUDAO_STATUS_DATA_ERROR` naming `bonuses`, the row (index + 1) and the column.
+/// On success `*out` receives a new reference (free with `qudao_membership_free`).
+/// Nullability: `ds` and `out` must not be NULL; `scheme` may be NULL; `redemptions_json`
+/// and `bonuses_json` may be NULL when their length is 0; `err` may be NULL.
+/// Thread safety: may be called from any thread, concurrently on the same data set.
+///
+/// # Safety
+/// As `qudao_membership_run`; `bonuses_json` points to `bonuses_len` readable bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn qudao_membership_run_with(
+    ds: *const qudao_dataset,
+    scheme: *const qudao_document,
+    redemptions_json: *const u8,
+    redemptions_len: usize,
+    bonuses_json: *const u8,
+    bonuses_len: usize,
+    as_of: i32,
+    out: *mut *const qudao_membership,
+    err: *mut *mut qudao_error,
+) -> qudao_status {
+    ffi!(err: err, nonnull: [ds, out], {
+        // SAFETY: forwarded under the same contract.
+        unsafe {
+            membership_run(
+                ds,
+                scheme,
+                (redemptions_json, redemptions_len),
+                (bonuses_json, bonuses_len),
+                as_of,
+                out,
+            )
+        }
+    })
+}
+
+/// The text of a JSON array argument (`(ptr, len)`); `None` for length 0 (none given).
+///
+/// # Safety
+/// `ptr` points to `len` readable bytes (or is NULL with `len` 0).
+unsafe fn json_list<'a>(
+    (ptr, len): (*const u8, usize),
+    name: &'static str,
+) -> Result<Option<&'a str>, Failure> {
+    // SAFETY: the caller's contract.
+    let text = unsafe { args::text(ptr, len, name) }?;
+    Ok((len != 0).then_some(text))
+}
+
+/// The body of `qudao_membership_run` / `_run_with`, after the NULL checks.
+///
+/// # Safety
+/// `ds` is a live data set reference; `scheme` is NULL or a valid `qudao_document`; each
+/// JSON argument is `len` readable bytes (or NULL with 0); `out` is valid for writing one
+/// pointer.
+unsafe fn membership_run(
+    ds: *const qudao_dataset,
+    scheme: *const qudao_document,
+    redemptions_json: (*const u8, usize),
+    bonuses_json: (*const u8, usize),
+    as_of: i32,
+    out: *mut *const qudao_membership,
+) -> Result<(), Failure> {
+    let scheme = if scheme.is_null() {
+        TierScheme::builtin_default()
+    } else {
+        // SAFETY: a non-NULL `scheme` is a valid document (the caller's contract).
+        let (text, format) = unsafe { document::read(scheme, "scheme") }?;
+        TierScheme::parse(text, format)?
+    };
+    // SAFETY: `redemptions_json` is readable (the caller's contract).
+    let redemptions: Vec<Redemption> =
+        match unsafe { json_list(redemptions_json, "redemptions_json") }? {
+            Some(text) => parse_any(text, Format::Json)?,
+            None => Vec::new(),
+        };
+    // SAFETY: `bonuses_json` is readable (the caller's contract).
+    let bonuses: Vec<Bonus> = match unsafe { json_list(bonuses_json, "bonuses_json") }? {
+        Some(text) => parse_any(text, Format::Json)?,
+        None => Vec::new(),
+    };
+    let as_of = day(as_of, "as_of")?;
+    // SAFETY: `ds` is a live handle (the caller's contract).
+    let dataset = &unsafe { borrow(ds) }.inner;
+    let inner = run_with(dataset, &scheme, &redemptions, &bonuses, as_of)?;
+    let tier_ids = inner
+        .tiers
+        .iter()
+        .map(|t| {
+            CString::new(t.as_str())
+                .map_err(|_| Failure::invalid("scheme", format!("tier id {t:?} contains a NUL")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    // SAFETY: `out` is non-NULL and valid for writes (the caller's contract).
+    unsafe { hand_out(out, qudao_membership { inner, tier_ids }) };
+    Ok(())
 }
 
 /// Add a reference to a membership result and return it; NULL gives NULL.

@@ -809,6 +809,129 @@ fn membership_ledgers_and_errors() {
     }
 }
 
+#[test]
+fn membership_with_bonuses() {
+    let ds = load("tiny");
+    let redeem = r#"[{"customer": "C1", "date": "2025-03-01", "points": 50, "reference": "R1"}]"#;
+    // Given out of order: "A" (−10) comes before "Q1" (+60) on the same day, by reference.
+    let bonuses = r#"[{"customer": "C1", "date": "2025-03-31", "points": 60, "reference": "Q1"},
+                      {"customer": "C1", "date": "2025-03-31", "points": -10, "reference": "A"}]"#;
+    let mut m: *const qudao_membership = ptr::null();
+    // SAFETY: live data set; built-in scheme; readable texts; valid out-params.
+    ok(|err| unsafe {
+        qudao_membership_run_with(
+            ds,
+            ptr::null(),
+            redeem.as_ptr(),
+            redeem.len(),
+            bonuses.as_ptr(),
+            bonuses.len(),
+            day("2025-03-31"),
+            &mut m,
+            err,
+        )
+    });
+    let mut json: *mut qudao_bytes = ptr::null_mut();
+    // SAFETY: live handle; valid out-param.
+    ok(|err| unsafe { qudao_membership_customer_json(m, 0, &mut json, err) });
+    let c1 = take_json(json);
+    // 215 earned − 25 reversed − 50 redeemed − 10 + 60 in bonuses.
+    assert_eq!(c1["state"]["bonus"], 50);
+    assert_eq!(c1["state"]["balance"], 190);
+    let bonus: Vec<(i64, &str)> = c1["ledger"]
+        .as_array()
+        .expect("ledger")
+        .iter()
+        .filter(|e| e["kind"] == "bonus")
+        .filter_map(|e| Some((e["points"].as_i64()?, e["reference"].as_str()?)))
+        .collect();
+    assert_eq!(bonus, [(-10, "A"), (60, "Q1")]);
+    // SAFETY: released once.
+    unsafe { qudao_membership_free(m) };
+
+    // NULL bonuses with length 0 is qudao_membership_run.
+    // SAFETY: as above.
+    ok(|err| unsafe {
+        qudao_membership_run_with(
+            ds,
+            ptr::null(),
+            ptr::null(),
+            0,
+            ptr::null(),
+            0,
+            day("2025-03-31"),
+            &mut m,
+            err,
+        )
+    });
+    // SAFETY: as above.
+    ok(|err| unsafe { qudao_membership_customer_json(m, 0, &mut json, err) });
+    assert_eq!(take_json(json)["state"]["bonus"], 0);
+    // SAFETY: released once.
+    unsafe { qudao_membership_free(m) };
+
+    // Zero points and unknown customers name the bonuses row and column.
+    let mut m2: *const qudao_membership = ptr::null();
+    for (text, needle) in [
+        (
+            r#"[{"customer": "C1", "date": "2025-03-01", "points": 0, "reference": "Z"}]"#,
+            "bonuses:1, column `points`",
+        ),
+        (
+            r#"[{"customer": "C1", "date": "2025-03-01", "points": 1, "reference": "ok"},
+                {"customer": "NOPE", "date": "2025-03-01", "points": 1, "reference": "Z"}]"#,
+            "bonuses:2, column `customer`",
+        ),
+    ] {
+        // SAFETY: as above.
+        fails(qudao_status::DataError, needle, |err| unsafe {
+            qudao_membership_run_with(
+                ds,
+                ptr::null(),
+                ptr::null(),
+                0,
+                text.as_ptr(),
+                text.len(),
+                day("2025-03-31"),
+                &mut m2,
+                err,
+            )
+        });
+    }
+    let bad = r#"[{"customer": "C1", "date": "2025-03-01", "points": "many", "reference": "Z"}]"#;
+    // SAFETY: as above.
+    fails(qudao_status::DocumentError, "[0].points", |err| unsafe {
+        qudao_membership_run_with(
+            ds,
+            ptr::null(),
+            ptr::null(),
+            0,
+            bad.as_ptr(),
+            bad.len(),
+            day("2025-03-31"),
+            &mut m2,
+            err,
+        )
+    });
+    // SAFETY: bonuses NULL with a length is a NULL-argument error.
+    fails(qudao_status::NullArgument, "bonuses_json", |err| unsafe {
+        qudao_membership_run_with(
+            ds,
+            ptr::null(),
+            ptr::null(),
+            0,
+            ptr::null(),
+            3,
+            day("2025-03-31"),
+            &mut m2,
+            err,
+        )
+    });
+    assert!(m2.is_null());
+    // SAFETY: released once.
+    unsafe { qudao_dataset_free(ds) };
+}
+
 fn bgnbd_fhl() -> *const qudao_clv_model {
     let mut m: *const qudao_clv_model = ptr::null();
     // SAFETY: valid out-params.
