@@ -35,6 +35,8 @@ pub struct Volumes<'a> {
     /// Each program's selection, described once.
     filters: Vec<Vec<String>>,
     referrals: Vec<super::Referral>,
+    /// Worker threads for settlement (0 = all cores).
+    threads: usize,
 }
 
 impl Engine {
@@ -75,6 +77,7 @@ impl Engine {
             findings_of,
             filters: self.book.programs.iter().map(describe_selection).collect(),
             referrals: inputs.referrals.to_vec(),
+            threads: inputs.threads,
         })
     }
 }
@@ -958,17 +961,97 @@ impl<'a> Volumes<'a> {
                 units.push(vec![i]);
             }
         }
-        for members in &units {
-            self.settle_unit(members, &paid, &mut out)?;
+        // Units are independent: settle them on threads, each into its own part, and join
+        // the parts in unit order.
+        let threads = match self.threads {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        }
+        .clamp(1, 64)
+        .min(units.len().max(1));
+        let empty = || Settlement {
+            statements: Vec::new(),
+            not_paid: Vec::new(),
+            ledger: Vec::new(),
+            points_awards: Vec::new(),
+            warnings: Vec::new(),
+            ..out.clone()
+        };
+        let run = |share: &[Vec<usize>]| -> Result<Settlement> {
+            let mut part = empty();
+            for members in share {
+                self.settle_unit(members, &paid, &mut part)?;
+            }
+            Ok(part)
+        };
+        let parts: Vec<Result<Settlement>> = if threads == 1 {
+            vec![run(&units)]
+        } else {
+            let per = units.len().div_ceil(threads);
+            std::thread::scope(|sc| {
+                let handles: Vec<_> = units
+                    .chunks(per)
+                    .map(|c| sc.spawn(move || run(c)))
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| {
+                        h.join().unwrap_or_else(|_| {
+                            Err(Error::invalid_argument(
+                                "threads",
+                                "a worker thread panicked",
+                            ))
+                        })
+                    })
+                    .collect()
+            })
+        };
+        for part in parts {
+            let part = part?;
+            out.statements.extend(part.statements);
+            out.not_paid.extend(part.not_paid);
+            out.ledger.extend(part.ledger);
         }
         self.settle_referrals(ledger, &mut out)?;
-        sort_moving_once(&mut out.statements, |a, b| {
-            (&a.payee, &a.program, a.period, a.through, a.kind)
-                .cmp(&(&b.payee, &b.program, b.period, b.through, b.kind))
-        });
-        sort_moving_once(&mut out.not_paid, |a, b| {
-            (&a.payee, &a.program, a.period).cmp(&(&b.payee, &b.program, b.period))
-        });
+        // Sort by (payee, program, period, through, kind) through integer ranks of the ids.
+        let rank = |ids: &mut dyn Iterator<Item = &str>| -> FxHashMap<String, u32> {
+            let mut v: Vec<&str> = ids.collect();
+            v.sort_unstable();
+            v.dedup();
+            v.into_iter()
+                .enumerate()
+                .map(|(i, s)| (s.to_string(), i as u32))
+                .collect()
+        };
+        let payees = rank(
+            &mut out
+                .statements
+                .iter()
+                .map(|s| s.payee.as_str())
+                .chain(out.not_paid.iter().map(|s| s.payee.as_str())),
+        );
+        let programs = rank(&mut book.programs.iter().map(|p| p.id.as_str()));
+        let r = |m: &FxHashMap<String, u32>, k: &str| m.get(k).copied().unwrap_or(u32::MAX);
+        let keys: Vec<_> = out
+            .statements
+            .iter()
+            .map(|a| {
+                (
+                    r(&payees, &a.payee),
+                    r(&programs, &a.program),
+                    a.period,
+                    a.through,
+                    a.kind,
+                )
+            })
+            .collect();
+        permute_sorted(&mut out.statements, &keys);
+        let keys: Vec<_> = out
+            .not_paid
+            .iter()
+            .map(|a| (r(&payees, &a.payee), r(&programs, &a.program), a.period))
+            .collect();
+        permute_sorted(&mut out.not_paid, &keys);
         for s in &out.statements {
             if s.payout == Payout::Points && s.amount != 0 {
                 out.points_awards.push(PointsAward {
@@ -1707,12 +1790,28 @@ fn entry(line: &StatementLine, issued: Date, volume: Option<i64>) -> LedgerEntry
     }
 }
 
-/// A stable sort that moves each (large) element once: sort indexes, then permute.
-fn sort_moving_once<T>(v: &mut Vec<T>, cmp: impl Fn(&T, &T) -> std::cmp::Ordering) {
-    let mut order: Vec<u32> = (0..v.len() as u32).collect();
-    order.sort_by(|&a, &b| cmp(&v[a as usize], &v[b as usize]));
-    let mut slots: Vec<Option<T>> = std::mem::take(v).into_iter().map(Some).collect();
-    v.extend(order.iter().filter_map(|&i| slots[i as usize].take()));
+/// Stable-sort `v` by `keys` (one per element) without moving the large elements more than
+/// once each: sort the indexes, then apply the permutation in place, cycle by cycle.
+fn permute_sorted<T, K: Ord>(v: &mut [T], keys: &[K]) {
+    let mut order: Vec<usize> = (0..v.len()).collect();
+    order.sort_by(|&a, &b| keys[a].cmp(&keys[b]));
+    // Position i must receive the element now at order[i].
+    let mut done = vec![false; v.len()];
+    for start in 0..v.len() {
+        if done[start] {
+            continue;
+        }
+        let mut i = start;
+        loop {
+            done[i] = true;
+            let from = order[i];
+            if from == start {
+                break;
+            }
+            v.swap(i, from);
+            i = from;
+        }
+    }
 }
 
 fn describe_selection(p: &super::Program) -> Vec<String> {
@@ -1737,4 +1836,29 @@ fn describe_selection(p: &super::Program) -> Vec<String> {
     }
     v.push(format!("measure {}", p.measure.as_str()));
     v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::permute_sorted;
+
+    #[test]
+    fn permutation_sorts_stably_in_place() {
+        let mut x: u64 = 12345;
+        for n in [0usize, 1, 2, 7, 100, 1000] {
+            let keys: Vec<u32> = (0..n)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    (x % 17) as u32
+                })
+                .collect();
+            let mut v: Vec<(u32, usize)> = keys.iter().copied().zip(0..).collect();
+            let mut want = v.clone();
+            want.sort_by_key(|e| e.0);
+            permute_sorted(&mut v, &keys);
+            assert_eq!(v, want, "n = {n}");
+        }
+    }
 }
