@@ -70,3 +70,22 @@ fn sample_programs_settle() {
         "the sample has periods where returns cancel the sales"
     );
 }
+
+#[test]
+fn sample_settlement_does_not_depend_on_threads() {
+    let data = sample();
+    let engine = Engine::new(ProgramBook::sample_company(), &data.master).expect("compiles");
+    let as_of = "2025-12-31".parse().expect("date");
+    let json = |threads: usize| {
+        let inputs = Inputs {
+            threads,
+            ..Inputs::default()
+        };
+        let v = engine.volumes(&data, as_of, &inputs).expect("pass");
+        let s = v.settle(&Ledger::default()).expect("settles");
+        serde_json::to_string(&s).expect("json")
+    };
+    let one = json(1);
+    assert_eq!(one, json(2));
+    assert_eq!(one, json(5));
+}
