@@ -7,7 +7,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDate, PyMapping};
 use pyo3_arrow::input::AnyRecordBatch;
 use qudao::document::RuleDocument;
-use qudao::membership::Redemption;
+use qudao::membership::{Bonus, Redemption};
 
 use crate::columns::{Column, Input, date_arg, decimal, money, read_batches, rescaled, table};
 use crate::customer::{format_arg, py_date, serde_name};
@@ -156,6 +156,7 @@ impl Membership {
                 ints(cs.iter().map(|c| c.shortfall).collect()),
                 false,
             ),
+            ("bonus", ints(cs.iter().map(|c| c.bonus).collect()), false),
             (
                 "rolling_spend",
                 money(cs.iter().map(|c| c.rolling_spend.map(i128::from)), e)?,
@@ -382,29 +383,21 @@ impl Membership {
     }
 }
 
-/// One field of a redemption given as a mapping.
+/// One field of a redemption or bonus (`source`) given as a mapping.
 fn field<'py>(
     row: &Bound<'py, PyMapping>,
+    source: &str,
     i: usize,
     key: &str,
 ) -> qudao::Result<Bound<'py, PyAny>> {
-    row.get_item(key).map_err(|_| {
-        qudao::Error::data(
-            qudao::Location {
-                source: "redemptions".into(),
-                line: i as u64 + 1,
-                column: Some(key.to_owned()),
-                value: None,
-            },
-            format!("redemption {} has no `{key}`", i + 1),
-        )
-    })
+    row.get_item(key)
+        .map_err(|_| bad_field(source, i, key, format!("row {} has no `{key}`", i + 1)))
 }
 
-fn bad_field(i: usize, key: &str, reason: String) -> qudao::Error {
+fn bad_field(source: &str, i: usize, key: &str, reason: String) -> qudao::Error {
     qudao::Error::data(
         qudao::Location {
-            source: "redemptions".into(),
+            source: source.into(),
             line: i as u64 + 1,
             column: Some(key.to_owned()),
             value: None,
@@ -413,12 +406,15 @@ fn bad_field(i: usize, key: &str, reason: String) -> qudao::Error {
     )
 }
 
-/// Redemptions from an Arrow table or an iterable of mappings (customer, date, points,
-/// reference). Runs with the GIL: it reads Python objects.
-fn redemptions(value: &Bound<'_, PyAny>) -> PyResult<qudao::Result<Vec<Redemption>>> {
+/// `(customer, date, points, reference)` rows.
+type Rows = Vec<(String, qudao::Date, i64, String)>;
+
+/// Redemptions or bonuses (`source`) from an Arrow table or an iterable of mappings
+/// (customer, date, points, reference). Runs with the GIL: it reads Python objects.
+fn caller_rows(value: &Bound<'_, PyAny>, source: &'static str) -> PyResult<qudao::Result<Rows>> {
     if value.hasattr("__arrow_c_stream__")? || value.hasattr("__arrow_c_array__")? {
         let input = Input {
-            name: "redemptions",
+            name: source,
             batches: read_batches(value.extract::<AnyRecordBatch>()?)?,
         };
         return Ok((|| {
@@ -431,12 +427,7 @@ fn redemptions(value: &Bound<'_, PyAny>) -> PyResult<qudao::Result<Vec<Redemptio
                 .zip(date)
                 .zip(points)
                 .zip(reference)
-                .map(|(((customer, date), points), reference)| Redemption {
-                    customer,
-                    date,
-                    points,
-                    reference,
-                })
+                .map(|(((customer, date), points), reference)| (customer, date, points, reference))
                 .collect())
         })());
     }
@@ -445,26 +436,31 @@ fn redemptions(value: &Bound<'_, PyAny>) -> PyResult<qudao::Result<Vec<Redemptio
         let row = row?;
         let Ok(row) = row.cast::<PyMapping>() else {
             return Ok(Err(bad_field(
+                source,
                 i,
                 "customer",
-                "each redemption must be a mapping with customer, date, points, reference".into(),
+                format!(
+                    "each row of `{source}` must be a mapping with customer, date, points, reference"
+                ),
             )));
         };
-        let one = (|| -> qudao::Result<Redemption> {
+        let one = (|| -> qudao::Result<(String, qudao::Date, i64, String)> {
             let text = |key: &str| -> qudao::Result<String> {
-                field(row, i, key)?
+                field(row, source, i, key)?
                     .extract::<String>()
-                    .map_err(|_| bad_field(i, key, format!("`{key}` must be text")))
+                    .map_err(|_| bad_field(source, i, key, format!("`{key}` must be text")))
             };
-            Ok(Redemption {
-                customer: text("customer")?,
-                date: date_arg("date", &field(row, i, "date")?)
-                    .map_err(|e| bad_field(i, "date", e.to_string()))?,
-                points: field(row, i, "points")?
+            Ok((
+                text("customer")?,
+                date_arg("date", &field(row, source, i, "date")?)
+                    .map_err(|e| bad_field(source, i, "date", e.to_string()))?,
+                field(row, source, i, "points")?
                     .extract::<i64>()
-                    .map_err(|_| bad_field(i, "points", "`points` must be an integer".into()))?,
-                reference: text("reference")?,
-            })
+                    .map_err(|_| {
+                        bad_field(source, i, "points", "`points` must be an integer".into())
+                    })?,
+                text("reference")?,
+            ))
         })();
         match one {
             Ok(r) => out.push(r),
@@ -474,26 +470,48 @@ fn redemptions(value: &Bound<'_, PyAny>) -> PyResult<qudao::Result<Vec<Redemptio
     Ok(Ok(out))
 }
 
-/// Compute every customer's points ledger, tier history and state as of `as_of`.
+/// Compute every customer's points ledger, tier history and state as of `as_of`, with
+/// optional redemptions and bonus points (same columns: customer, date, points, reference).
 #[pyfunction]
-#[pyo3(signature = (dataset, scheme, as_of, redemptions = None))]
+#[pyo3(signature = (dataset, scheme, as_of, redemptions = None, bonuses = None))]
 fn membership(
     py: Python<'_>,
     dataset: PyRef<'_, Dataset>,
     scheme: PyRef<'_, TierScheme>,
     as_of: Bound<'_, PyAny>,
     redemptions: Option<Bound<'_, PyAny>>,
+    bonuses: Option<Bound<'_, PyAny>>,
 ) -> PyResult<Membership> {
     entry(py, || {
         let as_of = date_arg("as_of", &as_of).map_err(|e| errors::to_pyerr(py, e))?;
-        let reds = match redemptions {
-            None => Vec::new(),
-            Some(v) => self::redemptions(&v)?.map_err(|e| errors::to_pyerr(py, e))?,
+        let rows = |v: Option<Bound<'_, PyAny>>, source| -> PyResult<Rows> {
+            match v {
+                None => Ok(Vec::new()),
+                Some(v) => caller_rows(&v, source)?.map_err(|e| errors::to_pyerr(py, e)),
+            }
         };
+        let reds: Vec<Redemption> = rows(redemptions, "redemptions")?
+            .into_iter()
+            .map(|(customer, date, points, reference)| Redemption {
+                customer,
+                date,
+                points,
+                reference,
+            })
+            .collect();
+        let bons: Vec<Bonus> = rows(bonuses, "bonuses")?
+            .into_iter()
+            .map(|(customer, date, points, reference)| Bonus {
+                customer,
+                date,
+                points,
+                reference,
+            })
+            .collect();
         let data = Arc::clone(&dataset.inner);
         let scheme = scheme.inner.clone();
         run(py, move || {
-            let m = qudao::membership::run(&data, &scheme, &reds, as_of)?;
+            let m = qudao::membership::run_with(&data, &scheme, &reds, &bons, as_of)?;
             Membership::build(&data, m)
         })
     })

@@ -463,6 +463,81 @@ def test_membership_errors(data: qudao.Dataset) -> None:
     assert cur.value.name == "scheme"
 
 
+def test_membership_bonuses_from_rebate_points_awards(data: qudao.Dataset) -> None:
+    """A rebate program paid in points feeds the member ledger: its awards are bonuses."""
+    base = qudao.membership(data, AS_OF).customers.to_polars()
+    awards = qudao.settle_rebates(data, qudao.ProgramBook.sample_company(), AS_OF).points_awards
+    assert awards and all(a["points"] > 0 for a in awards)
+    m = qudao.membership(data, AS_OF, bonuses=awards)
+    customers = m.customers.to_polars()
+    balance = (
+        customers["earned"] - customers["redeemed"] - customers["expired"] - customers["reversed"]
+        + customers["bonus"]
+    )
+    assert (customers["balance"] == balance).all()
+    assert customers["bonus"].sum() == sum(a["points"] for a in awards)
+    # Nothing else moved: the default scheme's tiers go by spend, not points.
+    joined = customers.join(base, on="customer", suffix="_base")
+    assert (joined["earned"] == joined["earned_base"]).all()
+    assert (joined["tier"] == joined["tier_base"]).all()
+    assert (joined["balance"] == joined["balance_base"] + joined["bonus"]).all()
+    ledger = m.ledger.to_polars().filter(pl.col("kind") == "bonus")
+    assert len(ledger) == len(awards)
+    assert sorted(ledger["reference"].to_list()) == sorted(a["reference"] for a in awards)
+    # The same bonuses as a DataFrame (dates as dates) give the same ledger.
+    frame = pl.DataFrame(
+        {
+            "customer": [a["customer"] for a in awards],
+            "date": [datetime.date.fromisoformat(a["date"]) for a in awards],
+            "points": [a["points"] for a in awards],
+            "reference": [a["reference"] for a in awards],
+        }
+    )
+    assert qudao.membership(data, AS_OF, bonuses=frame).ledger.to_pylist() == m.ledger.to_pylist()
+
+
+def test_membership_bonus_by_hand_and_errors(data: qudao.Dataset) -> None:
+    base = qudao.membership(data, AS_OF).customers.to_polars()
+    rich = base.sort("balance", descending=True).row(0, named=True)
+    c = rich["customer"]
+    # Same day, by reference: "A" takes 30 back, "B" credits 100, then the redemption of
+    # 70 — after the bonuses.
+    m = qudao.membership(
+        data, AS_OF,
+        redemptions=[{"customer": c, "date": "2025-12-31", "points": 70, "reference": "R"}],
+        bonuses=[
+            {"customer": c, "date": "2025-12-31", "points": 100, "reference": "B"},
+            {"customer": c, "date": datetime.date(2025, 12, 31), "points": -30, "reference": "A"},
+        ],
+    )
+    row = m.customers.to_polars().filter(pl.col("customer") == c).row(0, named=True)
+    assert (row["bonus"], row["redeemed"]) == (70, rich["redeemed"] + 70)
+    assert row["balance"] == rich["balance"] + 100 - 30 - 70
+    tail = m.ledger.to_polars().filter(pl.col("customer") == c).tail(3)
+    assert tail.select("kind", "points", "reference").rows() == [
+        ("bonus", -30, "A"),
+        ("bonus", 100, "B"),
+        ("redeem", -70, "R"),
+    ]
+    with pytest.raises(qudao.DataError) as zero:
+        qudao.membership(
+            data, AS_OF, bonuses=[{"customer": c, "date": "2025-12-31", "points": 0, "reference": "z"}]
+        )
+    assert (zero.value.source, zero.value.line, zero.value.column) == ("bonuses", 1, "points")
+    with pytest.raises(qudao.DataError) as who:
+        qudao.membership(
+            data, AS_OF,
+            bonuses=[
+                {"customer": c, "date": "2025-12-31", "points": 5, "reference": "ok"},
+                {"customer": "NOBODY", "date": "2025-12-31", "points": 5, "reference": "x"},
+            ],
+        )
+    assert (who.value.source, who.value.line, who.value.column) == ("bonuses", 2, "customer")
+    with pytest.raises(qudao.DataError) as missing:
+        qudao.membership(data, AS_OF, bonuses=[{"customer": c, "date": "2025-12-31", "points": 1}])
+    assert (missing.value.source, missing.value.column) == ("bonuses", "reference")
+
+
 def test_tier_scheme_documents(tmp_path: Path) -> None:
     s = qudao.TierScheme.default()
     assert s.currency == "CNY" and s.tiers[0] == "regular"

@@ -204,6 +204,7 @@ def membership(
     scheme: TierScheme,
     as_of: Union[datetime.date, str],
     redemptions: Optional[object] = None,
+    bonuses: Optional[object] = None,
 ) -> Membership: ...
 
 @final

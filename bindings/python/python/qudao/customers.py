@@ -601,18 +601,20 @@ class Membership:
 
     @property
     def shortfall_entries(self) -> int:
-        """Return reversals that met a balance too low to cover them."""
+        """Return reversals (and negative bonuses) that met a balance too low to cover
+        them."""
         return self._native.shortfall_entries
 
     @property
     def shortfall_points(self) -> int:
-        """Points those reversals could not take."""
+        """Points those entries could not take."""
         return self._native.shortfall_points
 
     @property
     def customers(self) -> Table:
         """Per customer: ``tier``; points ``balance`` = ``earned`` − ``redeemed`` −
-        ``expired`` − ``reversed``; ``shortfall``; ``rolling_spend`` (spend schemes);
+        ``expired`` − ``reversed`` + ``bonus``; ``shortfall``; ``bonus`` (net bonus points);
+        ``rolling_spend`` (spend schemes);
         ``basis`` (minor units of spend, or points); ``supported_tier`` (lower than ``tier``
         means a downgrade at the next review); ``next_tier`` and the basis it still
         ``needed``."""
@@ -620,7 +622,7 @@ class Membership:
 
     @property
     def ledger(self) -> Table:
-        """Every entry: ``customer``, ``date``, ``kind`` (earn, redeem, expire, reverse),
+        """Every entry: ``customer``, ``date``, ``kind`` (earn, redeem, expire, reverse, bonus),
         signed ``points``, ``balance`` after, ``amount`` behind it, ``reference``,
         ``original_order``, ``tier``, ``rate`` (points per currency unit), ``rate_source``,
         ``shortfall``."""
@@ -642,6 +644,7 @@ class Membership:
 
 
 Redemptions = Union[Iterable[Mapping[str, Any]], Any]
+Bonuses = Union[Iterable[Mapping[str, Any]], Any]
 
 
 def membership(
@@ -649,6 +652,7 @@ def membership(
     as_of: DateLike,
     scheme: Optional[TierScheme] = None,
     redemptions: Optional[Redemptions] = None,
+    bonuses: Optional[Bonuses] = None,
 ) -> Membership:
     """Points ledgers, tier histories and states of every customer as of ``as_of``.
 
@@ -657,8 +661,15 @@ def membership(
     :param redemptions: points redeemed (they are not in the sales data): dicts with
         ``customer``, ``date``, ``points`` (> 0) and ``reference``, or an Arrow table with
         those columns.
-    :raises DataError: an unknown customer or non-positive points in a redemption (with the
-        row), or a redemption larger than the balance.
+    :param bonuses: bonus points from outside the sales data — e.g. a rebate program paid in
+        points (the ``points_awards`` of a settlement) — with the same fields as
+        redemptions; ``points`` > 0 credits a lot that expires like an earning of that day
+        (after the day's sales and returns, before its redemptions), < 0 takes points back
+        like a return (never below zero; the rest is a ``shortfall``). On a points-balance
+        scheme bonus points count toward the tier. Ledger entries of kind ``bonus``.
+    :raises DataError: an unknown customer or non-positive points in a redemption, an
+        unknown customer or 0 points in a bonus (with the source and row), or a redemption
+        larger than the balance.
     :raises ArgumentError: a scheme in another currency.
     """
     if scheme is None:
@@ -667,7 +678,11 @@ def membership(
         raise TypeError(f"scheme must be a TierScheme, not {type(scheme).__name__}")
     return Membership(
         _native.membership(
-            _dataset(dataset), scheme._native, _date_arg(as_of, "as_of"), redemptions
+            _dataset(dataset),
+            scheme._native,
+            _date_arg(as_of, "as_of"),
+            redemptions,
+            bonuses,
         )
     )
 
