@@ -491,6 +491,41 @@ fn slice_of(off: &[u32], list: &[u32], i: usize) -> std::ops::Range<usize> {
     }
 }
 
+/// Customer records of sale lines, `[customer, order, slice, leaf per active kind]` each,
+/// in line order; a line repeating the previous record (the lines of one order mostly do)
+/// is not appended again, as it would change no count.
+#[derive(Debug, Clone, Default)]
+struct Records {
+    kinds: Vec<usize>,
+    scratch: Vec<u32>,
+    data: Vec<u32>,
+}
+
+impl Records {
+    fn new(plan: &KpiPlan) -> Records {
+        let kinds: Vec<usize> = (0..4).filter(|&k| plan.active[k]).collect();
+        Records {
+            scratch: vec![0; 3 + kinds.len()],
+            kinds,
+            data: Vec::new(),
+        }
+    }
+
+    fn count_into(&self, hist: &mut [u32]) {
+        for rec in self.data.chunks_exact(self.scratch.len()) {
+            if let Some(n) = hist.get_mut(rec[0] as usize) {
+                *n = n.saturating_add(1);
+            }
+        }
+    }
+
+    fn histogram(&self, customers: usize) -> Vec<u32> {
+        let mut h = vec![0u32; customers];
+        self.count_into(&mut h);
+        h
+    }
+}
+
 impl KpiPlan {
     /// Compile a request: check the options, cut the periods into slices, resolve market
     /// sizes. Bad options are errors naming the option.
@@ -722,7 +757,7 @@ impl KpiPlan {
         st: &mut KpiState,
         c: &TxChunk,
         rows: Range<usize>,
-        mut hist: Option<&mut [u32]>,
+        mut recs: Option<&mut Records>,
     ) {
         let ns = self.n_slices();
         let hi = rows.end.min(c.len());
@@ -768,12 +803,10 @@ impl KpiPlan {
             if let Some(a) = a_pr.get_mut(product as usize * ns + s) {
                 a.add_line(amount, q, cost, new);
             }
-            if let Some(h) = hist.as_deref_mut()
+            if let Some(r) = recs.as_deref_mut()
                 && qty >= 0
-                && self.counts_for_customers(s as u32)
-                && let Some(n) = h.get_mut(c.customer[i] as usize)
             {
-                *n += 1;
+                self.emit(r, c, i, s as u32);
             }
         }
         st.first = first;
@@ -783,38 +816,72 @@ impl KpiPlan {
     /// Add the customer counts (distinct orders, buyers, repeat buyers, retained buyers) of
     /// the customers with codes in `customers`, reading every line of the data set.
     pub fn add_customers(&self, state: &mut KpiState, dataset: &Dataset, customers: Range<u32>) {
-        let mut hist = vec![0u32; dataset.master.customers.len()];
+        let mut r = Records::new(self);
         for c in &dataset.transactions.chunks {
             for i in 0..c.len() {
-                let cu = c.customer[i];
-                if customers.contains(&cu) && c.quantity[i] >= 0 {
+                if customers.contains(&c.customer[i]) && c.quantity[i] >= 0 {
                     let s = self.slice(c.date[i]);
-                    if s != NONE
-                        && self.counts_for_customers(s)
-                        && let Some(n) = hist.get_mut(cu as usize)
-                    {
-                        *n += 1;
+                    if s != NONE {
+                        self.emit(&mut r, c, i, s);
                     }
                 }
             }
         }
-        self.customer_part(state, dataset, customers, &hist);
+        let hist = r.histogram(dataset.master.customers.len());
+        self.customer_part(state, &[r], customers, &hist);
     }
 
-    /// The customer half for customers `lo..hi`, given at most how many records each has.
-    ///
-    /// Each sale line becomes a record `[order, slice, leaf per active kind]` in a flat array
-    /// grouped by customer (a counting sort). A line repeating the previous record of the
-    /// same customer (same order, slice and leaves, as the lines of one order mostly do) is
-    /// not written again: it would change no count.
-    fn customer_part(&self, st: &mut KpiState, data: &Dataset, range: Range<u32>, hist: &[u32]) {
+    /// Append the customer record of sale line `i` (in slice `s`), unless it repeats the
+    /// previous record or names no subject.
+    #[inline]
+    fn emit(&self, r: &mut Records, c: &TxChunk, i: usize, s: u32) {
+        if !self.counts_for_customers(s) {
+            return;
+        }
+        let np = self.subjects[PA] as u32;
+        let rec = &mut r.scratch;
+        rec[0] = c.customer[i];
+        rec[1] = c.order[i];
+        rec[2] = s;
+        let mut any = false;
+        for (j, &k) in r.kinds.iter().enumerate() {
+            let leaf = match k {
+                CH => c.channel[i],
+                PA => {
+                    let p = c.partner[i];
+                    if p == NONE { np } else { p }
+                }
+                TE => c.territory[i],
+                _ => c.product[i],
+            };
+            any |= !self.anc[k].of(leaf).is_empty();
+            rec[3 + j] = leaf;
+        }
+        let w = rec.len();
+        if !any || (r.data.len() >= w && r.data[r.data.len() - w..] == rec[..]) {
+            return;
+        }
+        r.data.extend_from_slice(rec);
+    }
+
+    /// The customer half for customers `lo..hi` from record streams; `hist` counts each
+    /// customer's records over all streams.
+    fn customer_part(
+        &self,
+        st: &mut KpiState,
+        streams: &[Records],
+        range: Range<u32>,
+        hist: &[u32],
+    ) {
         let lo = range.start as usize;
         let hi = (range.end as usize).min(hist.len());
         if lo >= hi {
             return;
         }
         let kinds: Vec<usize> = (0..4).filter(|&k| self.active[k]).collect();
-        let stride = 2 + kinds.len();
+        let width = 3 + kinds.len();
+        // Records without the customer, grouped by customer (a counting sort).
+        let stride = width - 1;
         let mut start = Vec::with_capacity(hi - lo + 1);
         let mut total = 0usize;
         for &n in &hist[lo..hi] {
@@ -824,42 +891,10 @@ impl KpiPlan {
         start.push(total);
         let mut cursor = start.clone();
         let mut recs = vec![0u32; total];
-        let np = self.subjects[PA] as u32;
-        let mut rec = vec![0u32; stride];
-        for c in &data.transactions.chunks {
-            let n = c.len();
-            let (cust, qty, date, order) = (
-                &c.customer[..n],
-                &c.quantity[..n],
-                &c.date[..n],
-                &c.order[..n],
-            );
-            for i in 0..n {
-                let cu = cust[i] as usize;
-                if cu < lo || cu >= hi || qty[i] < 0 {
-                    continue;
-                }
-                let s = self.slice(date[i]);
-                if s == NONE || !self.counts_for_customers(s) {
-                    continue;
-                }
-                rec[0] = order[i];
-                rec[1] = s;
-                let mut any = false;
-                for (j, &k) in kinds.iter().enumerate() {
-                    let leaf = match k {
-                        CH => c.channel[i],
-                        PA => {
-                            let p = c.partner[i];
-                            if p == NONE { np } else { p }
-                        }
-                        TE => c.territory[i],
-                        _ => c.product[i],
-                    };
-                    any |= !self.anc[k].of(leaf).is_empty();
-                    rec[2 + j] = leaf;
-                }
-                if !any {
+        for r in streams {
+            for rec in r.data.chunks_exact(width) {
+                let cu = rec[0] as usize;
+                if cu < lo || cu >= hi {
                     continue;
                 }
                 let k = cu - lo;
@@ -867,10 +902,7 @@ impl KpiPlan {
                 if at + stride > start[k + 1] {
                     continue;
                 }
-                if at > start[k] && recs[at - stride..at] == rec[..] {
-                    continue;
-                }
-                recs[at..at + stride].copy_from_slice(&rec);
+                recs[at..at + stride].copy_from_slice(&rec[1..]);
                 cursor[k] = at + stride;
             }
         }
@@ -984,24 +1016,23 @@ impl KpiPlan {
             }
         }
         let n_cust = dataset.master.customers.len();
-        let lines_part = |r: &Vec<(usize, usize, usize)>| -> (KpiState, Vec<u32>) {
+        let lines_part = |r: &Vec<(usize, usize, usize)>| -> (KpiState, Records) {
             let mut st = self.empty_state();
-            let mut hist = vec![0u32; n_cust];
+            let mut recs = Records::new(self);
             for &(ci, lo, hi) in r {
-                self.add_rows(&mut st, &chunks[ci], lo..hi, Some(&mut hist));
+                self.add_rows(&mut st, &chunks[ci], lo..hi, Some(&mut recs));
             }
-            (st, hist)
+            (st, recs)
         };
-        let parts: Vec<(KpiState, Vec<u32>)> = par_map(&ranges, threads, lines_part)?;
+        let parts: Vec<(KpiState, Records)> = par_map(&ranges, threads, lines_part)?;
         let mut state = self.empty_state();
         let mut hist = vec![0u32; n_cust];
-        for (s, h) in &parts {
-            state.merge(s);
-            for (a, b) in hist.iter_mut().zip(h) {
-                *a = a.saturating_add(*b);
-            }
+        let mut streams = Vec::with_capacity(parts.len());
+        for (s, r) in parts {
+            state.merge(&s);
+            r.count_into(&mut hist);
+            streams.push(r);
         }
-        drop(parts);
         // Customer ranges of about equal numbers of records.
         let records: u64 = hist.iter().map(|&n| u64::from(n)).sum();
         let per = records.div_ceil(threads as u64).max(1);
@@ -1020,7 +1051,7 @@ impl KpiPlan {
         let cust_part = |r: &Range<u32>| -> KpiState {
             let mut st = self.empty_state();
             st.acc = Default::default();
-            self.customer_part(&mut st, dataset, r.clone(), &hist);
+            self.customer_part(&mut st, &streams, r.clone(), &hist);
             st
         };
         for s in par_map(&cranges, threads, cust_part)? {
