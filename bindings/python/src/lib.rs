@@ -20,6 +20,7 @@ mod clv;
 mod columns;
 mod customer;
 mod errors;
+mod evaluation;
 mod membership;
 mod rebate;
 mod table;
@@ -446,6 +447,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     clv::register(m)?;
     abc::register(m)?;
     rebate::register(m)?;
+    evaluation::register(m)?;
     Ok(())
 }
 
