@@ -204,6 +204,73 @@ typedef uint32_t qudao_format;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
+// A kind of evaluated subject.
+enum qudao_subject_kind
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  // A sales channel (rolled up over its sub-channels).
+  QUDAO_SUBJECT_KIND_CHANNEL = 0,
+  // A partner.
+  QUDAO_SUBJECT_KIND_PARTNER = 1,
+  // A territory (rolled up over the territories inside it).
+  QUDAO_SUBJECT_KIND_TERRITORY = 2,
+  // A product.
+  QUDAO_SUBJECT_KIND_PRODUCT = 3,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum qudao_subject_kind qudao_subject_kind;
+#else
+typedef uint32_t qudao_subject_kind;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+// How urgent an alert is.
+enum qudao_severity
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  // Worth knowing.
+  QUDAO_SEVERITY_INFO = 0,
+  // Needs attention.
+  QUDAO_SEVERITY_WARNING = 1,
+  // Needs action now.
+  QUDAO_SEVERITY_CRITICAL = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum qudao_severity qudao_severity;
+#else
+typedef uint32_t qudao_severity;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+// A BCG quadrant.
+enum qudao_quadrant
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  // High growth, high share (明星): invest to keep the lead.
+  QUDAO_QUADRANT_STAR = 0,
+  // Low growth, high share (现金牛): harvest.
+  QUDAO_QUADRANT_CASH_COW = 1,
+  // High growth, low share (问题): invest selectively or withdraw.
+  QUDAO_QUADRANT_QUESTION_MARK = 2,
+  // Low growth, low share (瘦狗): restructure or exit.
+  QUDAO_QUADRANT_DOG = 3,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum qudao_quadrant qudao_quadrant;
+#else
+typedef uint32_t qudao_quadrant;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
 // What a statement line or ledger entry is.
 enum qudao_entry_kind
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
@@ -253,6 +320,34 @@ typedef uint32_t qudao_payout;
 // Thread safety: immutable; shareable across threads.
 typedef struct qudao_abc qudao_abc;
 
+// The alerts of a rule set and what each rule did (checked, raised, skipped by reason, or
+// why it did not run).
+//
+// Ownership: reference counted; `qudao_alerts_evaluate` and `_clone` give the host one
+// reference, released with `qudao_alert_report_free`. Text read through it
+// (`qudao_alert_report_columns`) is borrowed from it.
+// Thread safety: immutable; shareable across threads.
+typedef struct qudao_alert_report qudao_alert_report;
+
+// Valid BCG options: the kind of subject, the growth and size KPIs, the share basis and
+// the thresholds, the action per quadrant (`docs/evaluation-bcg-alerts.md`; JSON Schema
+// `qudao_schema_json("bcg-options")`).
+//
+// Ownership: reference counted; `qudao_bcg_options_parse`, `_sample` and `_clone` give the
+// host one reference, released with `qudao_bcg_options_free`.
+// Thread safety: immutable; shareable across threads.
+typedef struct qudao_bcg_options qudao_bcg_options;
+
+// A BCG report: one matrix per period (classified entries with growth, size, relative
+// share and the recommended action; unclassified subjects with the reason) and the
+// movements between quadrants from each period to the next.
+//
+// Ownership: reference counted; `qudao_bcg_analyze` and `_clone` give the host one
+// reference, released with `qudao_bcg_report_free`. Text read through it
+// (`qudao_bcg_report_columns`) is borrowed from it.
+// Thread safety: immutable; shareable across threads.
+typedef struct qudao_bcg_report qudao_bcg_report;
+
 // A byte buffer made by the library (JSON text, for example).
 //
 // Ownership: handed to the host through a `qudao_bytes **out` out-param; freed by the host
@@ -294,6 +389,23 @@ typedef struct qudao_dataset qudao_dataset;
 // Thread safety: immutable; may be read from any thread, freed from any one thread.
 typedef struct qudao_error qudao_error;
 
+// Valid grade rules: promotion and demotion conditions over scores, ranks and KPIs for a
+// number of consecutive periods (`docs/evaluation-scorecards.md`; JSON Schema
+// `qudao_schema_json("grade-rules")`).
+//
+// Ownership: reference counted; `qudao_grade_rules_parse`, `_sample` and `_clone` give the
+// host one reference, released with `qudao_grade_rules_free`.
+// Thread safety: immutable; shareable across threads.
+typedef struct qudao_grade_rules qudao_grade_rules;
+
+// A KPI table: per subject, period and KPI, a value or the reason it is missing.
+//
+// Ownership: reference counted; `qudao_kpi_compute` and `_clone` give the host one
+// reference, released with `qudao_kpi_table_free`. Text read through it
+// (`qudao_kpi_table_columns`) is borrowed from it.
+// Thread safety: immutable; shareable across threads.
+typedef struct qudao_kpi_table qudao_kpi_table;
+
 // Every customer's points ledger, tier history and state as of a date, under a tier scheme.
 // Rows are the data set's customers sorted by id (every customer, buyers or not).
 //
@@ -301,6 +413,14 @@ typedef struct qudao_error qudao_error;
 // reference, released with `qudao_membership_free`.
 // Thread safety: immutable; shareable across threads.
 typedef struct qudao_membership qudao_membership;
+
+// A valid onboarding policy: hard gates and weighted criteria with a pass score
+// (`docs/evaluation-scorecards.md`; JSON Schema `qudao_schema_json("onboarding-policy")`).
+//
+// Ownership: reference counted; `qudao_onboarding_policy_parse`, `_sample` and `_clone`
+// give the host one reference, released with `qudao_onboarding_policy_free`.
+// Thread safety: immutable; shareable across threads.
+typedef struct qudao_onboarding_policy qudao_onboarding_policy;
 
 // A valid rebate program book: the programs (who takes part, which business counts, the
 // calculation shape, gates, caps, penalties, rounding) and how they stack.
@@ -319,6 +439,26 @@ typedef struct qudao_program_book qudao_program_book;
 // Thread safety: immutable; shareable across threads.
 typedef struct qudao_rfm qudao_rfm;
 
+// The result of a scorecard over a KPI table: per period, every scored subject with its
+// score (0–100), rank (1 = best) and per indicator the raw value, normalised value, weight
+// and contribution, plus strengths and weaknesses against the peers; the subjects that
+// could not be scored, with their indicators.
+//
+// Ownership: reference counted; `qudao_scorecard_evaluate` and `_clone` give the host one
+// reference, released with `qudao_score_run_free`. Text read through it
+// (`qudao_score_run_columns`) is borrowed from it.
+// Thread safety: immutable; shareable across threads.
+typedef struct qudao_score_run qudao_score_run;
+
+// A valid scorecard: indicator groups with weights, per indicator the KPI, direction,
+// normalisation and weight, and the missing-data policy (`docs/evaluation-scorecards.md`;
+// JSON Schema `qudao_schema_json("scorecard")`).
+//
+// Ownership: reference counted; `qudao_scorecard_parse`, `_sample` and `_clone` give the
+// host one reference, released with `qudao_scorecard_free`.
+// Thread safety: immutable; shareable across threads.
+typedef struct qudao_scorecard qudao_scorecard;
+
 // A valid RFM segment scheme: which segment each (R, F, M) score cell belongs to, with
 // labels (en, zh-CN) and a care strategy per segment.
 //
@@ -336,6 +476,15 @@ typedef struct qudao_segment_scheme qudao_segment_scheme;
 // (`qudao_settlement_columns`) is borrowed from it.
 // Thread safety: immutable; shareable across threads.
 typedef struct qudao_settlement qudao_settlement;
+
+// Valid warning rules: thresholds, trends and credit exposure, each with a severity and a
+// suggested action (`docs/evaluation-bcg-alerts.md`; JSON Schema
+// `qudao_schema_json("warning-rules")`).
+//
+// Ownership: reference counted; `qudao_warning_rules_parse`, `_sample` and `_clone` give the
+// host one reference, released with `qudao_warning_rules_free`.
+// Thread safety: immutable; shareable across threads.
+typedef struct qudao_warning_rules qudao_warning_rules;
 
 // Options of the loading functions. Pass NULL for the defaults, or fill one in with
 // `qudao_load_options_init` and change what you need.
@@ -541,6 +690,139 @@ typedef struct {
   // Original order ids of returns; an empty string is none. NULL: none.
   const qudao_str *original_order;
 } qudao_transaction_columns;
+
+// Host arrays that `qudao_kpi_table_columns` fills, one element per value of the table
+// (struct of arrays). Leave an array NULL to skip its column.
+//
+// Text columns receive `qudao_str` values borrowing UTF-8 bytes (not NUL-terminated) from
+// the table: valid while a reference to it lives; the host must not free them.
+//
+// Versioning: `struct_size` must be `sizeof(qudao_kpi_columns)`.
+// Ownership: the host owns the struct and every array; the library writes the arrays during
+// the call and retains nothing.
+typedef struct {
+  // `sizeof(qudao_kpi_columns)`.
+  uint32_t struct_size;
+  // Elements in each array; must equal `qudao_kpi_table_len`.
+  size_t rows;
+  // Subject kind as text: `channel`, `partner`, `territory` or `product`.
+  qudao_str *kind;
+  // Subject kind as a code.
+  qudao_subject_kind *kind_code;
+  // Subject id, as in the master data.
+  qudao_str *subject;
+  // Period as text: `2025`, `2025-Q3`, `2025-07` or `2025-01-15..2025-03-31`.
+  qudao_str *period;
+  // KPI name (`revenue`, `growth_yoy`, `inventory_turnover_days`, …).
+  qudao_str *kpi;
+  // The value as the nearest double, in the KPI's unit (money in major units, ratios as
+  // fractions); 0 where `value_valid` is 0. Needs `value_valid`.
+  double *value;
+  // 1 where the KPI has a value, 0 where it is missing (see `missing`).
+  uint8_t *value_valid;
+  // The exact decimal value as text; empty where missing.
+  qudao_str *value_text;
+  // Why the value is missing, a sentence (`revenue is zero`); empty where valid.
+  qudao_str *missing;
+  // The reason's code: `zero_denominator`, `no_data`, `not_applicable` or `other`; empty
+  // where valid.
+  qudao_str *missing_kind;
+} qudao_kpi_columns;
+
+// Host arrays that `qudao_alert_report_columns` fills, one element per alert (struct of
+// arrays). Leave an array NULL to skip its column.
+//
+// Text columns receive `qudao_str` values borrowing UTF-8 bytes (not NUL-terminated) from
+// the report: valid while a reference to it lives; the host must not free them.
+//
+// Versioning: `struct_size` must be `sizeof(qudao_alert_columns)`.
+// Ownership: the host owns the struct and every array; the library writes the arrays during
+// the call and retains nothing.
+typedef struct {
+  // `sizeof(qudao_alert_columns)`.
+  uint32_t struct_size;
+  // Elements in each array; must equal `qudao_alert_report_len`.
+  size_t rows;
+  // Rule id (`stock-cover-high`).
+  qudao_str *rule;
+  // Subject kind as text.
+  qudao_str *kind;
+  // Subject kind as a code.
+  qudao_subject_kind *kind_code;
+  // Subject id.
+  qudao_str *subject;
+  // Period as text (`2025-10`).
+  qudao_str *period;
+  // Severity as text: `info`, `warning` or `critical`.
+  qudao_str *severity;
+  // Severity as a code.
+  qudao_severity *severity_code;
+  // The evidence in one line (`inventory_turnover_days 75.2 > 60`).
+  qudao_str *message;
+  // The suggested action, in English.
+  qudao_str *action_en;
+  // The suggested action, in Chinese.
+  qudao_str *action_zh;
+} qudao_alert_columns;
+
+// Host arrays that `qudao_bcg_report_columns` fills, one element per classified subject and
+// period (struct of arrays). Leave an array NULL to skip its column.
+//
+// Text columns receive `qudao_str` values borrowing UTF-8 bytes (not NUL-terminated) from
+// the report: valid while a reference to it lives; the host must not free them.
+//
+// Versioning: `struct_size` must be `sizeof(qudao_bcg_columns)`.
+// Ownership: the host owns the struct and every array; the library writes the arrays during
+// the call and retains nothing.
+typedef struct {
+  // `sizeof(qudao_bcg_columns)`.
+  uint32_t struct_size;
+  // Elements in each array; must equal `qudao_bcg_report_len`.
+  size_t rows;
+  // Subject kind as text (the options' kind).
+  qudao_str *kind;
+  // Subject id.
+  qudao_str *subject;
+  // Period as text (`2025`).
+  qudao_str *period;
+  // Quadrant as text: `star`, `cash_cow`, `question_mark` or `dog`.
+  qudao_str *quadrant;
+  // Quadrant as a code.
+  qudao_quadrant *quadrant_code;
+  // Growth (the options' growth KPI, a fraction), as the nearest double.
+  double *growth;
+  // Size over the share reference (largest other peer or the average), as the nearest
+  // double.
+  double *relative_share;
+  // Size (the options' size KPI), as the nearest double.
+  double *size;
+} qudao_bcg_columns;
+
+// Host arrays that `qudao_score_run_columns` fills, one element per scored subject and
+// period (struct of arrays). Leave an array NULL to skip its column.
+//
+// Text columns receive `qudao_str` values borrowing UTF-8 bytes (not NUL-terminated) from
+// the run: valid while a reference to it lives; the host must not free them.
+//
+// Versioning: `struct_size` must be `sizeof(qudao_score_columns)`.
+// Ownership: the host owns the struct and every array; the library writes the arrays during
+// the call and retains nothing.
+typedef struct {
+  // `sizeof(qudao_score_columns)`.
+  uint32_t struct_size;
+  // Elements in each array; must equal `qudao_score_run_len`.
+  size_t rows;
+  // Subject kind as text (the card's kind: `partner`, `channel`, …).
+  qudao_str *kind;
+  // Subject id.
+  qudao_str *subject;
+  // Period as text (`2025-Q3`).
+  qudao_str *period;
+  // Score, 0–100.
+  double *score;
+  // Rank among the period's scored subjects, 1 = best.
+  uint32_t *rank;
+} qudao_score_columns;
 
 // What a settlement or accrual run takes besides the data set, the book and the date. Pass
 // NULL for none of it, or fill one in with `qudao_rebate_inputs_init` and set what you
@@ -1192,8 +1474,9 @@ qudao_status qudao_clv_value(const qudao_clv_model *model,
 
 // The JSON Schema of a rule document kind, as UTF-8 JSON, for editors and validators that
 // check a document before it reaches the library. `kind` (`kind_len` bytes of UTF-8) is
-// `rfm-segment-scheme`, `tier-scheme` or `rebate-program-book` (the names of the files in
-// `schemas/`).
+// `rfm-segment-scheme`, `tier-scheme`, `rebate-program-book`, `scorecard`,
+// `onboarding-policy`, `grade-rules`, `bcg-options` or `warning-rules` (the names of the
+// files in `schemas/`).
 //
 // An unknown kind is `QUDAO_STATUS_INVALID_ARGUMENT` listing the known ones.
 // On success `*out` receives a new buffer the host frees with `qudao_bytes_free`.
@@ -1760,6 +2043,687 @@ const char *qudao_error_message(const qudao_error *err, size_t *len);
 // # Safety
 // `err` is NULL or a live error from this library, not used afterwards.
 void qudao_error_free(qudao_error *err);
+
+// Compute every KPI for every subject of the requested kinds and every period.
+//
+// `options_json` (`options_len` bytes of UTF-8 JSON) is an object with `from` and `to`
+// (`YYYY-MM-DD`, `to` exclusive; required, also with custom periods, where `to` sets the
+// default `as_of`), `grain` (`"month"`, `"quarter"`, `"year"` or
+// `{"custom": ["2025-Q1", "2025-01-15..2025-03-31", …]}`) and optionally `as_of`
+// (default the day before `to`), `kinds` (`["channel", "partner", "territory", "product"]`,
+// the default), `roll_up` (partners over their sub-partners; default false), `market_size`
+// (`[{"subject": {"kind": "channel", "id": "TMALL"}, "period": "2025-Q1", "value": minor
+// units}]`), `backlog_days` (default `"60"`), `complaint_sla_hours` (24),
+// `new_product_days` (180), `threads` (0 = all cores). Formulas, units and directions:
+// `docs/evaluation.md`.
+//
+// Errors: bad options are `QUDAO_STATUS_DOCUMENT_ERROR` naming the field path
+// (`market_size[0].value`) or the unknown field; a range without periods or other bad
+// arguments the core refuses are `QUDAO_STATUS_INVALID_ARGUMENT`.
+// On success `*out` receives a new reference (free with `qudao_kpi_table_free`).
+// Nullability: `ds` and `out` must not be NULL; `options_json` may be NULL only when
+// `options_len` is 0 (which is an error: `from`, `to` and `grain` are required); `err` may
+// be NULL.
+// Thread safety: may be called from any thread, concurrently on the same data set; uses
+// `threads` cores.
+//
+// # Safety
+// `ds` is a live reference; `options_json` points to `options_len` readable bytes; `out` is
+// valid for writing one pointer; `err` is NULL or valid for writing one pointer.
+qudao_status qudao_kpi_compute(const qudao_dataset *ds,
+                               const uint8_t *options_json,
+                               size_t options_len,
+                               const qudao_kpi_table **out,
+                               qudao_error **err);
+
+// Add a reference to a KPI table and return it (the same pointer); NULL gives NULL.
+//
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `table` is NULL or a live reference.
+const qudao_kpi_table *qudao_kpi_table_clone(const qudao_kpi_table *table);
+
+// Release one reference to a KPI table. `qudao_kpi_table_free(NULL)` does nothing; text
+// borrowed through it is invalid once the last reference is gone.
+//
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `table` is NULL or a live reference, not used afterwards by its holder.
+void qudao_kpi_table_free(const qudao_kpi_table *table);
+
+// Number of rows of `qudao_kpi_table_columns`: one per subject, period and KPI; 0 when
+// `table` is NULL.
+//
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `table` is NULL or a live reference.
+size_t qudao_kpi_table_len(const qudao_kpi_table *table);
+
+// The table as UTF-8 JSON: `periods` (sorted, as text) and `subjects`, each with `kind`,
+// `id` and `values`: by period, by KPI name, either `{"value": "exact decimal"}` or
+// `{"missing": {"reason": "zero_denominator" | "no_data" | "not_applicable" | "other", …}}`
+// (with `what`, `input` or `detail`).
+//
+// On success `*out` receives a new buffer the host frees with `qudao_bytes_free`.
+// Nullability: `table` and `out` must not be NULL; `err` may be.
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `table` is a live reference; `out` is valid for writing one pointer; `err` is NULL or
+// valid for writing one pointer.
+qudao_status qudao_kpi_table_json(const qudao_kpi_table *table,
+                                  qudao_bytes **out,
+                                  qudao_error **err);
+
+// Copy the values of a KPI table into host arrays: each non-NULL array of `cols` receives
+// `cols->rows` elements, row `i` being the `i`-th value (by subject kind and id, period,
+// KPI in documentation order).
+//
+// Errors: `cols->rows` other than `qudao_kpi_table_len`, a wrong `struct_size`, or `value`
+// without `value_valid` are `QUDAO_STATUS_INVALID_ARGUMENT` / `_NULL_ARGUMENT`; then no
+// array is written.
+// Nullability: `table` and `cols` must not be NULL; `err` may be.
+// Thread safety: may be called from any thread, concurrently on the same table.
+//
+// # Safety
+// `table` is a live reference; `cols` is a valid `qudao_kpi_columns` whose non-NULL arrays
+// have `rows` writable elements; `err` is NULL or valid for writing one pointer.
+qudao_status qudao_kpi_table_columns(const qudao_kpi_table *table,
+                                     const qudao_kpi_columns *cols,
+                                     qudao_error **err);
+
+// Check every warning rule against `table` for every period of the table (or the periods
+// of the inputs).
+//
+// `inputs_json` (`inputs_len` bytes of UTF-8 JSON; empty for none) is an object with any
+// of `receivables` (`[{"partner", "date": "YYYY-MM-DD", "amount": minor units}]`; without
+// it credit-exposure rules do not run), `credit_limits` (`[{"partner", "limit": minor
+// units}]`), `currency` (of receivables and limits, default `CNY`) and `periods`
+// (`["2025-10", …]`).
+//
+// Errors: bad inputs are `QUDAO_STATUS_DOCUMENT_ERROR` naming the field path or an unknown
+// currency `QUDAO_STATUS_INVALID_ARGUMENT`; a receivables sum that overflows is
+// `QUDAO_STATUS_OVERFLOW`.
+// On success `*out` receives a new reference (free with `qudao_alert_report_free`).
+// Nullability: `rules`, `table` and `out` must not be NULL; `inputs_json` may be NULL only
+// when `inputs_len` is 0; `err` may be NULL.
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `rules` and `table` are live references; `inputs_json` points to `inputs_len` readable
+// bytes; `out` is valid for writing one pointer; `err` is NULL or valid for writing one
+// pointer.
+qudao_status qudao_alerts_evaluate(const qudao_warning_rules *rules,
+                                   const qudao_kpi_table *table,
+                                   const uint8_t *inputs_json,
+                                   size_t inputs_len,
+                                   const qudao_alert_report **out,
+                                   qudao_error **err);
+
+// Add a reference to an alert report and return it (the same pointer); NULL gives NULL.
+//
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `report` is NULL or a live reference.
+const qudao_alert_report *qudao_alert_report_clone(const qudao_alert_report *report);
+
+// Release one reference to an alert report. `qudao_alert_report_free(NULL)` does nothing;
+// text borrowed through it is invalid once the last reference is gone.
+//
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `report` is NULL or a live reference, not used afterwards by its holder.
+void qudao_alert_report_free(const qudao_alert_report *report);
+
+// Number of alerts (the rows of `qudao_alert_report_columns`); 0 when `report` is NULL.
+//
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `report` is NULL or a live reference.
+size_t qudao_alert_report_len(const qudao_alert_report *report);
+
+// The report as UTF-8 JSON: `rules_id`, `alerts` (each with `rule`, `rule_name`,
+// `severity`, `subject` {`kind`, `id`}, `period`, `evidence` (the values that triggered it,
+// by `kind`: `threshold`, `trend` or `credit_exposure`), `message` and `action` {`en`,
+// `zh`}) and `runs` (per rule: `checked`, `alerts`, `skipped` by reason, `not_run`).
+//
+// On success `*out` receives a new buffer the host frees with `qudao_bytes_free`.
+// Nullability: `report` and `out` must not be NULL; `err` may be.
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `report` is a live reference; `out` is valid for writing one pointer; `err` is NULL or
+// valid for writing one pointer.
+qudao_status qudao_alert_report_json(const qudao_alert_report *report,
+                                     qudao_bytes **out,
+                                     qudao_error **err);
+
+// Copy the alerts of a report into host arrays: each non-NULL array of `cols` receives
+// `cols->rows` elements, row `i` being the `i`-th alert (critical first, then by rule,
+// subject and period, the order of `alerts` in `qudao_alert_report_json`).
+//
+// Errors: `cols->rows` other than `qudao_alert_report_len` or a wrong `struct_size` are
+// `QUDAO_STATUS_INVALID_ARGUMENT`; then no array is written.
+// Nullability: `report` and `cols` must not be NULL; `err` may be.
+// Thread safety: may be called from any thread, concurrently on the same report.
+//
+// # Safety
+// `report` is a live reference; `cols` is a valid `qudao_alert_columns` whose non-NULL
+// arrays have `rows` writable elements; `err` is NULL or valid for writing one pointer.
+qudao_status qudao_alert_report_columns(const qudao_alert_report *report,
+                                        const qudao_alert_columns *cols,
+                                        qudao_error **err);
+
+// Classify the subjects of the options' kind in `table` for each of `periods`
+// (`n_periods` period texts such as `2025` or `2025-Q4`; sorted, duplicates dropped) and
+// report the quadrant changes between each period and the next. `n_periods` 0 means every
+// period of the table. The table must hold the options' growth and size KPIs for that kind
+// (the sample options read channels' `growth_yoy` and `revenue`).
+//
+// Errors: a bad period text is `QUDAO_STATUS_INVALID_ARGUMENT` naming `periods[i]`; invalid
+// options are `QUDAO_STATUS_DOCUMENT_ERROR`.
+// On success `*out` receives a new reference (free with `qudao_bcg_report_free`).
+// Nullability: `options`, `table` and `out` must not be NULL; `periods` may be NULL only
+// when `n_periods` is 0; `err` may be NULL.
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `options` and `table` are live references; `periods` points to `n_periods` readable
+// `qudao_str` whose texts are readable; `out` is valid for writing one pointer; `err` is
+// NULL or valid for writing one pointer.
+qudao_status qudao_bcg_analyze(const qudao_bcg_options *options,
+                               const qudao_kpi_table *table,
+                               const qudao_str *periods,
+                               size_t n_periods,
+                               const qudao_bcg_report **out,
+                               qudao_error **err);
+
+// Add a reference to a BCG report and return it (the same pointer); NULL gives NULL.
+//
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `report` is NULL or a live reference.
+const qudao_bcg_report *qudao_bcg_report_clone(const qudao_bcg_report *report);
+
+// Release one reference to a BCG report. `qudao_bcg_report_free(NULL)` does nothing; text
+// borrowed through it is invalid once the last reference is gone.
+//
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `report` is NULL or a live reference, not used afterwards by its holder.
+void qudao_bcg_report_free(const qudao_bcg_report *report);
+
+// Number of rows of `qudao_bcg_report_columns`: one per classified subject and period; 0
+// when `report` is NULL.
+//
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `report` is NULL or a live reference.
+size_t qudao_bcg_report_len(const qudao_bcg_report *report);
+
+// The report as UTF-8 JSON: `matrices` (each with `kind`, `period`, the KPIs, basis and
+// thresholds, `entries` with `subject`, `quadrant`, `growth`, `high_growth`, `size`,
+// `reference`, `relative_share`, `high_share`, `action` {`en`, `zh`}, and `unclassified`
+// with the reason) and `movements` (`subject`, `from_period`, `from`, `to_period`, `to`).
+// Decimals are exact strings.
+//
+// On success `*out` receives a new buffer the host frees with `qudao_bytes_free`.
+// Nullability: `report` and `out` must not be NULL; `err` may be.
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `report` is a live reference; `out` is valid for writing one pointer; `err` is NULL or
+// valid for writing one pointer.
+qudao_status qudao_bcg_report_json(const qudao_bcg_report *report,
+                                   qudao_bytes **out,
+                                   qudao_error **err);
+
+// Copy the classified entries of a report into host arrays: each non-NULL array of `cols`
+// receives `cols->rows` elements, row `i` being the `i`-th entry (by period, then in the
+// order of `entries` in `qudao_bcg_report_json`).
+//
+// Errors: `cols->rows` other than `qudao_bcg_report_len` or a wrong `struct_size` are
+// `QUDAO_STATUS_INVALID_ARGUMENT`; then no array is written.
+// Nullability: `report` and `cols` must not be NULL; `err` may be.
+// Thread safety: may be called from any thread, concurrently on the same report.
+//
+// # Safety
+// `report` is a live reference; `cols` is a valid `qudao_bcg_columns` whose non-NULL arrays
+// have `rows` writable elements; `err` is NULL or valid for writing one pointer.
+qudao_status qudao_bcg_report_columns(const qudao_bcg_report *report,
+                                      const qudao_bcg_columns *cols,
+                                      qudao_error **err);
+
+// Parse and validate a scorecard document (JSON, TOML or YAML). Weights that do not sum to
+// 1 within the tolerance, unknown KPIs and empty groups are `QUDAO_STATUS_DOCUMENT_ERROR`
+// naming the field path (`groups[1].indicators`).
+//
+// On success `*out` receives a new reference (free with `qudao_scorecard_free`).
+// Nullability: `doc` and `out` must not be NULL; `err` may be.
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `doc` is a valid `qudao_document`; `out` is valid for writing one pointer; `err` is NULL
+// or valid for writing one pointer.
+qudao_status qudao_scorecard_parse(const qudao_document *doc,
+                                   const qudao_scorecard **out,
+                                   qudao_error **err);
+
+// The sample company's partner scorecard: financial 40 %, market 20 %, customer 20 %,
+// operational 20 %.
+//
+// On success `*out` receives a new reference (free with `qudao_scorecard_free`).
+// Nullability: `out` must not be NULL; `err` may be. Thread safety: may be called from any
+// thread.
+//
+// # Safety
+// `out` is valid for writing one pointer; `err` is NULL or valid for writing one pointer.
+qudao_status qudao_scorecard_sample(const qudao_scorecard **out, qudao_error **err);
+
+// The scorecard as a UTF-8 JSON document (it parses back with `qudao_scorecard_parse`).
+//
+// On success `*out` receives a new buffer the host frees with `qudao_bytes_free`.
+// Nullability: `card` and `out` must not be NULL; `err` may be.
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `card` is a live reference; `out` is valid for writing one pointer; `err` is NULL or
+// valid for writing one pointer.
+qudao_status qudao_scorecard_json(const qudao_scorecard *card,
+                                  qudao_bytes **out,
+                                  qudao_error **err);
+
+// Add a reference to a scorecard and return it (the same pointer); NULL gives NULL.
+//
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `card` is NULL or a live reference.
+const qudao_scorecard *qudao_scorecard_clone(const qudao_scorecard *card);
+
+// Release one reference to a scorecard. `qudao_scorecard_free(NULL)` does nothing.
+//
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `card` is NULL or a live reference, not used afterwards by its holder.
+void qudao_scorecard_free(const qudao_scorecard *card);
+
+// Parse and validate a warning rules document (JSON, TOML or YAML); errors are
+// `QUDAO_STATUS_DOCUMENT_ERROR` naming the field path (`rules[2].when.threshold.all`).
+//
+// On success `*out` receives a new reference (free with `qudao_warning_rules_free`).
+// Nullability: `doc` and `out` must not be NULL; `err` may be.
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `doc` is a valid `qudao_document`; `out` is valid for writing one pointer; `err` is NULL
+// or valid for writing one pointer.
+qudao_status qudao_warning_rules_parse(const qudao_document *doc,
+                                       const qudao_warning_rules **out,
+                                       qudao_error **err);
+
+// The sample company's warning rules (`minghe-warnings`): overstock (`stock-cover-high`),
+// rising complaints (`complaints-rising`), a high complaint rate, falling revenue, target
+// attainment behind pace, low satisfaction and a credit limit.
+//
+// On success `*out` receives a new reference (free with `qudao_warning_rules_free`).
+// Nullability: `out` must not be NULL; `err` may be. Thread safety: may be called from any
+// thread.
+//
+// # Safety
+// `out` is valid for writing one pointer; `err` is NULL or valid for writing one pointer.
+qudao_status qudao_warning_rules_sample(const qudao_warning_rules **out, qudao_error **err);
+
+// The warning rules as a UTF-8 JSON document (it parses back with
+// `qudao_warning_rules_parse`).
+//
+// On success `*out` receives a new buffer the host frees with `qudao_bytes_free`.
+// Nullability: `rules` and `out` must not be NULL; `err` may be.
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `rules` is a live reference; `out` is valid for writing one pointer; `err` is NULL or
+// valid for writing one pointer.
+qudao_status qudao_warning_rules_json(const qudao_warning_rules *rules,
+                                      qudao_bytes **out,
+                                      qudao_error **err);
+
+// Add a reference to warning rules and return it (the same pointer); NULL gives NULL.
+//
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `rules` is NULL or a live reference.
+const qudao_warning_rules *qudao_warning_rules_clone(const qudao_warning_rules *rules);
+
+// Release one reference to warning rules. `qudao_warning_rules_free(NULL)` does nothing.
+//
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `rules` is NULL or a live reference, not used afterwards by its holder.
+void qudao_warning_rules_free(const qudao_warning_rules *rules);
+
+// Parse and validate BCG options (JSON, TOML or YAML); errors are
+// `QUDAO_STATUS_DOCUMENT_ERROR` naming the field path (`share_threshold`).
+//
+// On success `*out` receives a new reference (free with `qudao_bcg_options_free`).
+// Nullability: `doc` and `out` must not be NULL; `err` may be.
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `doc` is a valid `qudao_document`; `out` is valid for writing one pointer; `err` is NULL
+// or valid for writing one pointer.
+qudao_status qudao_bcg_options_parse(const qudao_document *doc,
+                                     const qudao_bcg_options **out,
+                                     qudao_error **err);
+
+// The sample company's BCG options (`minghe-bcg`): channels, year-over-year revenue growth
+// ≥ 10 %, revenue share relative to the channel average ≥ 1.0.
+//
+// On success `*out` receives a new reference (free with `qudao_bcg_options_free`).
+// Nullability: `out` must not be NULL; `err` may be. Thread safety: may be called from any
+// thread.
+//
+// # Safety
+// `out` is valid for writing one pointer; `err` is NULL or valid for writing one pointer.
+qudao_status qudao_bcg_options_sample(const qudao_bcg_options **out, qudao_error **err);
+
+// The BCG options as a UTF-8 JSON document (it parses back with `qudao_bcg_options_parse`).
+//
+// On success `*out` receives a new buffer the host frees with `qudao_bytes_free`.
+// Nullability: `options` and `out` must not be NULL; `err` may be.
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `options` is a live reference; `out` is valid for writing one pointer; `err` is NULL or
+// valid for writing one pointer.
+qudao_status qudao_bcg_options_json(const qudao_bcg_options *options,
+                                    qudao_bytes **out,
+                                    qudao_error **err);
+
+// Add a reference to BCG options and return it (the same pointer); NULL gives NULL.
+//
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `options` is NULL or a live reference.
+const qudao_bcg_options *qudao_bcg_options_clone(const qudao_bcg_options *options);
+
+// Release one reference to BCG options. `qudao_bcg_options_free(NULL)` does nothing.
+//
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `options` is NULL or a live reference, not used afterwards by its holder.
+void qudao_bcg_options_free(const qudao_bcg_options *options);
+
+// Parse and validate an onboarding policy (JSON, TOML or YAML); criteria weights that do
+// not sum to 1 and other errors are `QUDAO_STATUS_DOCUMENT_ERROR` naming the field path.
+//
+// On success `*out` receives a new reference (free with `qudao_onboarding_policy_free`).
+// Nullability: `doc` and `out` must not be NULL; `err` may be.
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `doc` is a valid `qudao_document`; `out` is valid for writing one pointer; `err` is NULL
+// or valid for writing one pointer.
+qudao_status qudao_onboarding_policy_parse(const qudao_document *doc,
+                                           const qudao_onboarding_policy **out,
+                                           qudao_error **err);
+
+// The sample company's onboarding policy: a licence, 3 years in the industry and
+// ¥1,000,000 of registered capital as gates; regional market share, customer resources,
+// team size and brand alignment weighted; 60 to pass.
+//
+// On success `*out` receives a new reference (free with `qudao_onboarding_policy_free`).
+// Nullability: `out` must not be NULL; `err` may be. Thread safety: may be called from any
+// thread.
+//
+// # Safety
+// `out` is valid for writing one pointer; `err` is NULL or valid for writing one pointer.
+qudao_status qudao_onboarding_policy_sample(const qudao_onboarding_policy **out, qudao_error **err);
+
+// The onboarding policy as a UTF-8 JSON document (it parses back with
+// `qudao_onboarding_policy_parse`).
+//
+// On success `*out` receives a new buffer the host frees with `qudao_bytes_free`.
+// Nullability: `policy` and `out` must not be NULL; `err` may be.
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `policy` is a live reference; `out` is valid for writing one pointer; `err` is NULL or
+// valid for writing one pointer.
+qudao_status qudao_onboarding_policy_json(const qudao_onboarding_policy *policy,
+                                          qudao_bytes **out,
+                                          qudao_error **err);
+
+// Add a reference to an onboarding policy and return it (the same pointer); NULL gives
+// NULL.
+//
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `policy` is NULL or a live reference.
+const qudao_onboarding_policy *qudao_onboarding_policy_clone(const qudao_onboarding_policy *policy);
+
+// Release one reference to an onboarding policy. `qudao_onboarding_policy_free(NULL)` does
+// nothing.
+//
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `policy` is NULL or a live reference, not used afterwards by its holder.
+void qudao_onboarding_policy_free(const qudao_onboarding_policy *policy);
+
+// Parse and validate grade rules (JSON, TOML or YAML); errors are
+// `QUDAO_STATUS_DOCUMENT_ERROR` naming the field path (`rules[0].conditions[1]`).
+//
+// On success `*out` receives a new reference (free with `qudao_grade_rules_free`).
+// Nullability: `doc` and `out` must not be NULL; `err` may be.
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `doc` is a valid `qudao_document`; `out` is valid for writing one pointer; `err` is NULL
+// or valid for writing one pointer.
+qudao_status qudao_grade_rules_parse(const qudao_document *doc,
+                                     const qudao_grade_rules **out,
+                                     qudao_error **err);
+
+// The sample company's grade rules (promotion to regional general agent after four strong
+// quarters, review after two weak ones, …).
+//
+// On success `*out` receives a new reference (free with `qudao_grade_rules_free`).
+// Nullability: `out` must not be NULL; `err` may be. Thread safety: may be called from any
+// thread.
+//
+// # Safety
+// `out` is valid for writing one pointer; `err` is NULL or valid for writing one pointer.
+qudao_status qudao_grade_rules_sample(const qudao_grade_rules **out, qudao_error **err);
+
+// The grade rules as a UTF-8 JSON document (it parses back with `qudao_grade_rules_parse`).
+//
+// On success `*out` receives a new buffer the host frees with `qudao_bytes_free`.
+// Nullability: `rules` and `out` must not be NULL; `err` may be.
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `rules` is a live reference; `out` is valid for writing one pointer; `err` is NULL or
+// valid for writing one pointer.
+qudao_status qudao_grade_rules_json(const qudao_grade_rules *rules,
+                                    qudao_bytes **out,
+                                    qudao_error **err);
+
+// Add a reference to grade rules and return it (the same pointer); NULL gives NULL.
+//
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `rules` is NULL or a live reference.
+const qudao_grade_rules *qudao_grade_rules_clone(const qudao_grade_rules *rules);
+
+// Release one reference to grade rules. `qudao_grade_rules_free(NULL)` does nothing.
+//
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `rules` is NULL or a live reference, not used afterwards by its holder.
+void qudao_grade_rules_free(const qudao_grade_rules *rules);
+
+// Score every subject of the card's kind in every period of the table in which the subject
+// has any entry (compute the table at the grain the card is meant for: quarters for the
+// sample card).
+//
+// Errors: an invalid card (built elsewhere) is `QUDAO_STATUS_DOCUMENT_ERROR`; a missing
+// indicator under the `error` missing policy is the core's error with the subject, period
+// and KPI.
+// On success `*out` receives a new reference (free with `qudao_score_run_free`).
+// Nullability: `card`, `table` and `out` must not be NULL; `err` may be.
+// Thread safety: may be called from any thread, concurrently on the same card and table.
+//
+// # Safety
+// `card` and `table` are live references; `out` is valid for writing one pointer; `err` is
+// NULL or valid for writing one pointer.
+qudao_status qudao_scorecard_evaluate(const qudao_scorecard *card,
+                                      const qudao_kpi_table *table,
+                                      const qudao_score_run **out,
+                                      qudao_error **err);
+
+// Add a reference to a score run and return it (the same pointer); NULL gives NULL.
+//
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `run` is NULL or a live reference.
+const qudao_score_run *qudao_score_run_clone(const qudao_score_run *run);
+
+// Release one reference to a score run. `qudao_score_run_free(NULL)` does nothing; text
+// borrowed through it is invalid once the last reference is gone.
+//
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `run` is NULL or a live reference, not used afterwards by its holder.
+void qudao_score_run_free(const qudao_score_run *run);
+
+// Number of rows of `qudao_score_run_columns`: one per scored subject and period; 0 when
+// `run` is NULL.
+//
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `run` is NULL or a live reference.
+size_t qudao_score_run_len(const qudao_score_run *run);
+
+// The run as UTF-8 JSON, the explanations: `scorecard`, `subject` (the kind), `periods`,
+// each with `period`, `scores` (`id`, `score`, `rank`, `indicators` with `kpi`, `group`,
+// `direction`, `raw`, `missing`, `used`, `normalised`, `weight`, `effective_weight`,
+// `contribution`, `action`, `note`; `strengths` and `weaknesses` with `kpi`,
+// `contribution`, `peer_average`, `delta`) and `unscored`.
+//
+// On success `*out` receives a new buffer the host frees with `qudao_bytes_free`.
+// Nullability: `run` and `out` must not be NULL; `err` may be.
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `run` is a live reference; `out` is valid for writing one pointer; `err` is NULL or
+// valid for writing one pointer.
+qudao_status qudao_score_run_json(const qudao_score_run *run, qudao_bytes **out, qudao_error **err);
+
+// Copy the scores of a run into host arrays: each non-NULL array of `cols` receives
+// `cols->rows` elements, row `i` being the `i`-th score (by period, then rank as in
+// `qudao_score_run_json`).
+//
+// Errors: `cols->rows` other than `qudao_score_run_len` or a wrong `struct_size` are
+// `QUDAO_STATUS_INVALID_ARGUMENT`; then no array is written.
+// Nullability: `run` and `cols` must not be NULL; `err` may be.
+// Thread safety: may be called from any thread, concurrently on the same run.
+//
+// # Safety
+// `run` is a live reference; `cols` is a valid `qudao_score_columns` whose non-NULL arrays
+// have `rows` writable elements; `err` is NULL or valid for writing one pointer.
+qudao_status qudao_score_run_columns(const qudao_score_run *run,
+                                     const qudao_score_columns *cols,
+                                     qudao_error **err);
+
+// Evaluate every partner of the data set's master data on its recorded onboarding
+// attributes, as a UTF-8 JSON array by partner id: `partner`, `passed`, `failed_gates`,
+// `gates` (each `id`, `attribute`, `passed`, `value`, `threshold`, `reason`), `score`,
+// `pass_score` and `criteria` (`id`, `attribute`, `value`, `points`, `weight`,
+// `contribution`, `note`), the criteria that weighed most first.
+//
+// On success `*out` receives a new buffer the host frees with `qudao_bytes_free`.
+// Nullability: `policy`, `ds` and `out` must not be NULL; `err` may be.
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `policy` and `ds` are live references; `out` is valid for writing one pointer; `err` is
+// NULL or valid for writing one pointer.
+qudao_status qudao_onboarding_evaluate_json(const qudao_onboarding_policy *policy,
+                                            const qudao_dataset *ds,
+                                            qudao_bytes **out,
+                                            qudao_error **err);
+
+// Evaluate one candidate (a partner not yet in the master data) given as UTF-8 JSON
+// (`candidate_len` bytes): `{"licence_held": true, "years_in_industry": 5,
+// "registered_capital": "2000000", "team_size": 12, "regional_market_share": "0.08",
+// "customer_resources": 40, "brand_alignment": [4, 5, 3]}`, every field optional. The
+// result is one JSON object as in `qudao_onboarding_evaluate_json` (with `partner` null).
+//
+// Errors: a bad candidate is `QUDAO_STATUS_DOCUMENT_ERROR` naming the field.
+// On success `*out` receives a new buffer the host frees with `qudao_bytes_free`.
+// Nullability: `policy` and `out` must not be NULL; `candidate_json` may be NULL only when
+// `candidate_len` is 0 (an error: the text must be a JSON object); `err` may be NULL.
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `policy` is a live reference; `candidate_json` points to `candidate_len` readable bytes;
+// `out` is valid for writing one pointer; `err` is NULL or valid for writing one pointer.
+qudao_status qudao_onboarding_evaluate_candidate_json(const qudao_onboarding_policy *policy,
+                                                      const uint8_t *candidate_json,
+                                                      size_t candidate_len,
+                                                      qudao_bytes **out,
+                                                      qudao_error **err);
+
+// Apply grade rules to every partner of the data set's master data that appears in the
+// inputs, as UTF-8 JSON: `as_of` (the periods each rule looked at), `suggestions` (each
+// `partner`, `rule`, `label`, `kind` (`promote`, `demote` or `review`), `from`, `to`
+// and the `evidence` per period) and `not_in_master`.
+//
+// `kpis` is the partners' KPI table at the rules' period length (quarters for the sample
+// rules); `scores` the scorecard run the rules' score and rank conditions read (may be
+// NULL when the rules have none); `as_of` (`as_of_len` bytes, a period such as `2025-Q4`)
+// the last period to look at, or empty for the last period of the inputs.
+//
+// Errors: a run of another scorecard or kind than the rules read, or rules with score
+// conditions and no run, are `QUDAO_STATUS_INVALID_ARGUMENT`, as is a bad `as_of`.
+// On success `*out` receives a new buffer the host frees with `qudao_bytes_free`.
+// Nullability: `rules`, `ds`, `kpis` and `out` must not be NULL; `scores` may be NULL;
+// `as_of` may be NULL only when `as_of_len` is 0; `err` may be NULL.
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `rules`, `ds` and `kpis` are live references, `scores` NULL or live; `as_of` points to
+// `as_of_len` readable bytes; `out` is valid for writing one pointer; `err` is NULL or
+// valid for writing one pointer.
+qudao_status qudao_grade_suggest_json(const qudao_grade_rules *rules,
+                                      const qudao_dataset *ds,
+                                      const qudao_kpi_table *kpis,
+                                      const qudao_score_run *scores,
+                                      const uint8_t *as_of,
+                                      size_t as_of_len,
+                                      qudao_bytes **out,
+                                      qudao_error **err);
 
 // Parse and validate a program book document (JSON, TOML or YAML; JSON Schema in
 // `schemas/rebate-program-book.schema.json`). Errors name the field path

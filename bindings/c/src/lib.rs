@@ -20,6 +20,7 @@ mod dataset;
 #[doc(hidden)]
 pub mod entry;
 mod error;
+pub mod evaluation;
 pub mod rebate;
 
 use std::os::raw::c_char;
@@ -53,6 +54,7 @@ pub extern "C" fn qudao_version() -> *const c_char {
 #[cfg(test)]
 mod tests {
     mod customer;
+    mod evaluation;
     mod ffi;
     mod header;
     mod rebate;

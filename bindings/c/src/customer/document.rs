@@ -80,7 +80,7 @@ pub(crate) unsafe fn read<'a>(
 /// schema (also committed as `schemas/<name>.schema.json`).
 type SchemaFn = fn() -> String;
 
-const SCHEMAS: [(&str, SchemaFn); 3] = [
+const SCHEMAS: [(&str, SchemaFn); 8] = [
     (
         "rfm-segment-scheme",
         <SegmentScheme as RuleDocument>::json_schema,
@@ -90,12 +90,33 @@ const SCHEMAS: [(&str, SchemaFn); 3] = [
         "rebate-program-book",
         <qudao_core::rebate::ProgramBook as RuleDocument>::json_schema,
     ),
+    (
+        "scorecard",
+        <qudao_core::evaluation::scorecard::Scorecard as RuleDocument>::json_schema,
+    ),
+    (
+        "onboarding-policy",
+        <qudao_core::evaluation::onboarding::OnboardingPolicy as RuleDocument>::json_schema,
+    ),
+    (
+        "grade-rules",
+        <qudao_core::evaluation::grade::GradeRules as RuleDocument>::json_schema,
+    ),
+    (
+        "bcg-options",
+        <qudao_core::evaluation::bcg::BcgOptions as RuleDocument>::json_schema,
+    ),
+    (
+        "warning-rules",
+        <qudao_core::evaluation::alerts::WarningRules as RuleDocument>::json_schema,
+    ),
 ];
 
 /// The JSON Schema of a rule document kind, as UTF-8 JSON, for editors and validators that
 /// check a document before it reaches the library. `kind` (`kind_len` bytes of UTF-8) is
-/// `rfm-segment-scheme`, `tier-scheme` or `rebate-program-book` (the names of the files in
-/// `schemas/`).
+/// `rfm-segment-scheme`, `tier-scheme`, `rebate-program-book`, `scorecard`,
+/// `onboarding-policy`, `grade-rules`, `bcg-options` or `warning-rules` (the names of the
+/// files in `schemas/`).
 ///
 /// An unknown kind is `QUDAO_STATUS_INVALID_ARGUMENT` listing the known ones.
 /// On success `*out` receives a new buffer the host frees with `qudao_bytes_free`.
