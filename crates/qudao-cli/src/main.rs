@@ -5,6 +5,7 @@
 //! line), 1 for anything else (e.g. a failed write). Never a panic or a backtrace.
 
 mod customers;
+mod evaluation;
 mod rebates;
 mod report;
 mod text;

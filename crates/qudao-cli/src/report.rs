@@ -43,6 +43,11 @@ pub fn sections() -> Vec<Box<dyn Section>> {
             explain: 4,
             why_not: 5,
         }),
+        Box::new(crate::evaluation::Evaluation {
+            top: 5,
+            alert_lines: 12,
+            suggestions: 3,
+        }),
         Box::new(Rejections { show: 5 }),
     ]
 }
