@@ -199,8 +199,8 @@ impl Evaluation {
                 left(&e.subject, 12),
                 left(&name(&e.subject), 16),
                 left(&quadrant_text(e.quadrant), 18),
-                right(&ratio_text(e.growth), 7),
-                right(&format!("{:.2}", e.relative_share.round_dp(2)), 5),
+                right(&ratio_text(floor_dp(e.growth, 3)), 7),
+                right(&format!("{:.2}", floor_dp(e.relative_share, 2)), 5),
                 right(&kpi_text(opts.size_kpi, e.size, span.cur), 16),
                 e.action.zh
             )?;
@@ -395,11 +395,14 @@ impl Evaluation {
             }
             writeln!(
                 out,
-                "{} {} ({}), {} alerts",
+                "{} {} ({}), {}",
                 rule.id,
                 rule.name.zh,
                 rule.severity.name(),
-                by_subject.values().map(Vec::len).sum::<usize>()
+                match by_subject.values().map(Vec::len).sum::<usize>() {
+                    1 => "1 alert".to_string(),
+                    n => format!("{} alerts", count(n as u64)),
+                }
             )?;
             writeln!(out, "  action {}", rule.action.en)?;
             writeln!(out, "  建议   {}", rule.action.zh)?;
@@ -417,10 +420,10 @@ impl Evaluation {
                     periods.join(", ")
                 } else {
                     format!(
-                        "{} .. {} ({} months)",
+                        "{} months from {} to {}",
+                        periods.len(),
                         periods[0],
-                        periods[periods.len() - 1],
-                        periods.len()
+                        periods[periods.len() - 1]
                     )
                 };
                 writeln!(out, "  {} {} {when}", left(&subject.id, 9), left(&name, 20))?;
@@ -700,7 +703,7 @@ fn kpi_text(k: Kpi, v: Decimal, cur: &Currency) -> String {
         KpiUnit::Money => major_money(v, cur),
         KpiUnit::Count => group_thousands(&v.round().normalize().to_string()),
         KpiUnit::Ratio => ratio_text(v),
-        KpiUnit::Days => format!("{:.1} days", v.round_dp(1)),
+        KpiUnit::Days => format!("{} days", group_thousands(&format!("{:.1}", v.round_dp(1)))),
         KpiUnit::Score => format!("{:.2}", v.round_dp(2)),
     }
 }
@@ -713,9 +716,15 @@ fn major_money(v: Decimal, cur: &Currency) -> String {
     minor.map_or_else(|| group_thousands(&v.to_string()), |m| money(cur, m))
 }
 
+/// `v` rounded down to `dp` decimals: a value just below a `≥` threshold never prints as the
+/// threshold.
+fn floor_dp(v: Decimal, dp: u32) -> Decimal {
+    v.round_dp_with_strategy(dp, rust_decimal::RoundingStrategy::ToNegativeInfinity)
+}
+
 /// A ratio as a percentage with one decimal: `0.1234` → `12.3%`.
 fn ratio_text(v: Decimal) -> String {
-    format!("{:.1}%", (v * Decimal::ONE_HUNDRED).round_dp(1))
+    group_thousands(&format!("{:.1}%", (v * Decimal::ONE_HUNDRED).round_dp(1)))
 }
 
 /// The values that triggered an alert, in the KPIs' units.

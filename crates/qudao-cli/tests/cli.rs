@@ -37,6 +37,7 @@ fn demo_prints_every_section() {
         "By month / 月度趋势",
         "Customers: segments, ABC, member tiers, lifetime value",
         "Rebates / 返利与激励",
+        "Evaluation / 渠道评估",
         "Rejections / 数据问题",
     ] {
         assert!(out.contains(title), "missing section {title:?} in\n{out}");
@@ -76,6 +77,73 @@ fn demo_prints_every_section() {
     assert!(stderr(&o).is_empty() || !stderr(&o).contains("panicked"));
     // Same text again: the multi-threaded customer analysis is deterministic.
     assert_eq!(stdout(&qudao(&["demo", "--lines", "5000"])), out);
+}
+
+#[test]
+fn demo_evaluation_shows_the_planted_trouble() {
+    // The planted partners of the same sample, from the files `generate` writes.
+    let dir = tmp("planted");
+    let d = dir.to_str().expect("utf-8 path");
+    let g = qudao(&["generate", "--out", d, "--lines", "20000"]);
+    assert!(g.status.success(), "{}", stderr(&g));
+    let planted: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("planted.json")).expect("read"))
+            .expect("json");
+    let _ = std::fs::remove_dir_all(&dir);
+    let overstocked = planted["overstocked_partner"].as_str().expect("id");
+    let complaining = planted["rising_complaints_partner"].as_str().expect("id");
+
+    let o = qudao(&["demo", "--lines", "20000"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    let section = out
+        .split_once("Evaluation / 渠道评估")
+        .and_then(|(_, rest)| rest.split_once("Rejections / 数据问题"))
+        .map(|(section, _)| section)
+        .expect("the evaluation section, before the rejections");
+    for part in [
+        "Channel BCG matrix, 2025 / 渠道波士顿矩阵",
+        "Cash cow 现金牛",
+        "Keep: hold the share with little new investment",
+        "quarter by quarter in 2025",
+        "Partner ranking, 2025-Q4 / 渠道伙伴绩效排名",
+        "General agents / 区域总代: 8 scored",
+        "Distributors / 经销商",
+        "Retailers, franchisees, agents / 零售、加盟与代理商",
+        "#1 GA",
+        "Early warnings, 2024-01 .. 2025-12 / 预警",
+        "credit-exposure",
+        "not run: no receivables were given",
+        "Onboarding (minghe-onboarding-2025",
+        "registered_capital ≥ 1,000,000",
+        "Grade changes (minghe-grades-2025",
+    ] {
+        assert!(section.contains(part), "missing {part:?} in\n{section}");
+    }
+    // Each singled-out rule lists its planted partner, with the evidence.
+    let alerts_of = |rule: &str| {
+        section
+            .split_once(&format!("\n{rule} "))
+            .and_then(|(_, rest)| rest.split_once("\n\n"))
+            .map(|(block, _)| block.to_string())
+            .unwrap_or_else(|| panic!("no {rule} alerts in\n{section}"))
+    };
+    let stock = alerts_of("stock-cover-high");
+    assert!(stock.contains(&format!("\n  {overstocked} ")), "{stock}");
+    assert!(stock.contains("inventory turnover days"), "{stock}");
+    assert!(
+        stock.contains("Adjust supply and organise a promotion"),
+        "{stock}"
+    );
+    let complaints = alerts_of("complaints-rising");
+    assert!(
+        complaints.contains(&format!("\n  {complaining} ")),
+        "{complaints}"
+    );
+    assert!(
+        complaints.contains("complaint rate rose 3 months running"),
+        "{complaints}"
+    );
 }
 
 #[test]
