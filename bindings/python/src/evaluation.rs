@@ -343,9 +343,31 @@ impl KpiTable {
         })
     }
 
-    /// The whole table as JSON text.
+    /// The whole table as JSON text: `periods`, and `values`, one entry per (subject,
+    /// period) with its `kpis` (a map KPI → `{"value": "…"}` or `{"missing": {…}}`).
     fn to_json(&self, py: Python<'_>) -> PyResult<String> {
-        entry(py, || json!(&*self.inner))
+        entry(py, || {
+            let value = |v: serde_json::Result<serde_json::Value>| {
+                v.map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))
+            };
+            let mut values = Vec::new();
+            for (s, periods) in &self.inner.values {
+                for (p, kpis) in periods {
+                    let mut m = serde_json::Map::new();
+                    m.insert("subject".into(), value(serde_json::to_value(s))?);
+                    m.insert("period".into(), p.to_string().into());
+                    m.insert("kpis".into(), value(serde_json::to_value(kpis))?);
+                    values.push(serde_json::Value::Object(m));
+                }
+            }
+            let mut doc = serde_json::Map::new();
+            doc.insert(
+                "periods".into(),
+                value(serde_json::to_value(&self.inner.periods))?,
+            );
+            doc.insert("values".into(), serde_json::Value::Array(values));
+            json!(&doc)
+        })
     }
 
     fn __repr__(&self) -> String {
@@ -1646,6 +1668,22 @@ impl GradeReport {
     }
 }
 
+/// What the sample company of `lines` lines and `seed` plants (the overstocked partner, the
+/// partner with rising complaints, …), as JSON text: for tests of the detectors on
+/// `qudao.sample(lines, seed)`.
+#[pyfunction]
+#[pyo3(signature = (lines = 200_000, seed = 42))]
+fn sample_planted(py: Python<'_>, lines: usize, seed: u64) -> PyResult<String> {
+    entry(py, || {
+        let planted = run(py, move || {
+            let mut config = qudao::sample::SampleConfig::with_lines(lines);
+            config.seed = seed;
+            Ok(qudao::sample::generate(&config)?.planted)
+        })?;
+        json!(&planted)
+    })
+}
+
 /// Register the classes and functions of this module.
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<KpiTable>()?;
@@ -1660,6 +1698,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<GradeRules>()?;
     m.add_class::<GradeReport>()?;
     m.add_function(wrap_pyfunction!(kpis, m)?)?;
+    m.add_function(wrap_pyfunction!(sample_planted, m)?)?;
     Ok(())
 }
 
