@@ -534,10 +534,11 @@ fn operational_kpis_by_hand() {
         val(&t, Pa, "D1", "2025-01", Kpi::InventoryTurnoverDays),
         dec("33.333333")
     );
-    // Counts: G1 100/0.5 = 200 days and 40/0.5 = 80 days are above 60; B1 10 days is not → 2/3.
+    // Counts: G1 100/0.5 = 200 days and 40/0.5 = 80 days are above 60; B1 10 days is not.
+    // Units in backlog over units counted: (100 + 40) / (100 + 40 + 10) = 140 / 150.
     assert_eq!(
         val(&t, Pa, "D1", "2025-01", Kpi::BacklogRate),
-        dec("0.666667")
+        dec("0.933333")
     );
     assert_eq!(
         val(&t, Pr, "G1", "2025-01", Kpi::InventoryTurnoverDays),

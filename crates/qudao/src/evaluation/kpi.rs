@@ -1142,7 +1142,9 @@ struct OpsAcc {
     delivered: u64,
     cycle_days: i64,
     stock_counts: u64,
-    backlog: u64,
+    /// Units on hand over all counts, and over the counts that are a backlog.
+    stock_units: i128,
+    backlog_units: i128,
     on_hand: i128,
     rate: Decimal,
     has_latest: bool,
@@ -1239,6 +1241,7 @@ impl KpiPlan {
         let backlog_days = self.options.backlog_days;
         let mut latest: BTreeMap<(u32, u32, u32), (Date, i64, Decimal)> = BTreeMap::new();
         for s in &ops.inventory {
+            let units = i128::from(s.on_hand.max(0));
             let over = if s.daily_sales_rate > Decimal::ZERO {
                 backlog_days
                     .checked_mul(s.daily_sales_rate)
@@ -1255,14 +1258,16 @@ impl KpiPlan {
                 for &p in ps {
                     if let Some(a) = out[PA].get_mut(p as usize * np + pi as usize) {
                         a.stock_counts += 1;
-                        a.backlog += u64::from(over);
+                        a.stock_units += units;
+                        a.backlog_units += if over { units } else { 0 };
                     }
                 }
                 if self.active[PR]
                     && let Some(a) = out[PR].get_mut(s.product as usize * np + pi as usize)
                 {
                     a.stock_counts += 1;
-                    a.backlog += u64::from(over);
+                    a.stock_units += units;
+                    a.backlog_units += if over { units } else { 0 };
                 }
                 let key = (s.partner, s.product, pi);
                 let cand = (s.date, s.on_hand, s.daily_sales_rate);
@@ -1620,11 +1625,7 @@ impl Ctx<'_> {
                 if o.stock_counts == 0 {
                     no_data("inventory")
                 } else {
-                    ratio(
-                        i128::from(o.backlog),
-                        i128::from(o.stock_counts),
-                        "stock counts",
-                    )?
+                    ratio(o.backlog_units, o.stock_units, "units on hand")?
                 }
             }
             Kpi::ComplaintRate => match table_empty(ops.complaints.len(), "complaints") {

@@ -107,7 +107,8 @@ kpis! {
     Roi = "roi", Ratio, HigherIsBetter;
     /// Days of stock: units on hand over the daily sales rate, at the period's last count.
     InventoryTurnoverDays = "inventory_turnover_days", Days, LowerIsBetter;
-    /// Share of stock counts above the backlog threshold of days of cover.
+    /// Share of the units on hand held in stock counts above the backlog threshold of days
+    /// of cover.
     BacklogRate = "backlog_rate", Ratio, LowerIsBetter;
     /// Complaints per order.
     ComplaintRate = "complaint_rate", Ratio, LowerIsBetter;
@@ -225,8 +226,62 @@ impl KpiValue {
 pub struct KpiTable {
     /// The periods, sorted.
     pub periods: Vec<Period>,
-    /// Values by subject, then period, then KPI.
+    /// Values by subject, then period, then KPI. Serialised as a list of
+    /// `{kind, id, values: {period: {kpi: value}}}`, since JSON keys must be strings.
+    #[serde(with = "by_subject")]
     pub values: BTreeMap<Subject, BTreeMap<Period, BTreeMap<Kpi, KpiValue>>>,
+}
+
+/// Values of one subject.
+type SubjectValues = BTreeMap<Period, BTreeMap<Kpi, KpiValue>>;
+
+/// Serde of [`KpiTable::values`] as a list.
+mod by_subject {
+    use super::*;
+    use serde::{Deserializer, Serializer};
+
+    #[derive(Serialize)]
+    struct Ref<'a> {
+        kind: SubjectKind,
+        id: &'a str,
+        values: &'a SubjectValues,
+    }
+
+    #[derive(Deserialize)]
+    struct Owned {
+        kind: SubjectKind,
+        id: String,
+        values: SubjectValues,
+    }
+
+    pub fn serialize<S: Serializer>(
+        v: &BTreeMap<Subject, SubjectValues>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        s.collect_seq(v.iter().map(|(k, values)| Ref {
+            kind: k.kind,
+            id: &k.id,
+            values,
+        }))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<BTreeMap<Subject, SubjectValues>, D::Error> {
+        let rows = Vec::<Owned>::deserialize(d)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                (
+                    Subject {
+                        kind: r.kind,
+                        id: r.id,
+                    },
+                    r.values,
+                )
+            })
+            .collect())
+    }
 }
 
 impl KpiTable {
@@ -297,5 +352,10 @@ mod tests {
         );
         assert_eq!(t.get(&s, q1, Kpi::Revenue), None);
         assert_eq!(t.subjects(SubjectKind::Partner).count(), 1);
+        // JSON round trip (subjects are listed, since JSON keys must be strings).
+        let json = serde_json::to_string(&t).expect("serialises");
+        assert!(json.contains(r#""kind":"partner","id":"P1""#), "{json}");
+        let back: KpiTable = serde_json::from_str(&json).expect("parses");
+        assert_eq!(back, t);
     }
 }
