@@ -1,6 +1,6 @@
-//! KPIs on the sample company: every KPI for the 200 partners × 24 months of 2024–2025 (the
-//! issue's target: ≤ 1 s at 10,000,000 lines), and for every kind of subject, after the data
-//! is loaded. `QUDAO_BENCH_LINES` sets the size (default 1,000,000).
+//! KPIs on the sample company: every KPI for the 200 partners × 24 months of 2024–2025 and the
+//! sample scorecard over them (the target: ≤ 1 s at 10,000,000 lines), and the KPIs
+//! for every kind of subject, after the data is loaded. `QUDAO_BENCH_LINES` sets the size (default 1,000,000).
 
 use std::hint::black_box;
 
@@ -8,6 +8,7 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use qudao::Date;
 use qudao::evaluation::SubjectKind;
 use qudao::evaluation::kpi::{Grain, KpiOptions, compute};
+use qudao::evaluation::scorecard::Scorecard;
 
 fn evaluation(c: &mut Criterion) {
     let lines = qudao_benches::lines();
@@ -30,6 +31,20 @@ fn evaluation(c: &mut Criterion) {
     g.throughput(Throughput::Elements(lines as u64));
     g.bench_function(format!("kpis/partners-x-24-months/{lines}"), |b| {
         b.iter(|| black_box(compute(&data, &partners).map(|t| t.values.len())))
+    });
+    // The measure: the KPIs and the sample scorecard over them.
+    let card = Scorecard::sample_company();
+    g.bench_function(
+        format!("kpis+scorecard/partners-x-24-months/{lines}"),
+        |b| {
+            b.iter(|| {
+                let t = compute(&data, &partners).expect("computes");
+                black_box(card.evaluate(&t).map(|r| r.periods.len()))
+            })
+        },
+    );
+    g.bench_function(format!("scorecard/partners-x-24-months/{lines}"), |b| {
+        b.iter(|| black_box(card.evaluate(&table).map(|r| r.periods.len())))
     });
     g.bench_function(format!("kpis/all-kinds-x-24-months/{lines}"), |b| {
         b.iter(|| black_box(compute(&data, &all).map(|t| t.values.len())))
