@@ -62,10 +62,9 @@ pub trait RuleDocument: DeserializeOwned + serde::Serialize + schemars::JsonSche
     /// Check everything serde cannot: ranges, coverage, references. Errors name field paths.
     fn validate(&self) -> Result<()>;
 
-    /// Parse text in `format`, check the schema version, validate.
-    fn parse(text: &str, format: Format) -> Result<Self> {
-        let doc: Self = parse_any(text, format)?;
-        let v = doc.schema_version();
+    /// An error unless the document declares the schema version this library reads.
+    fn check_version(&self) -> Result<()> {
+        let v = self.schema_version();
         if v != SCHEMA_VERSION {
             return Err(Error::document(
                 "schema_version",
@@ -75,6 +74,13 @@ pub trait RuleDocument: DeserializeOwned + serde::Serialize + schemars::JsonSche
                 ),
             ));
         }
+        Ok(())
+    }
+
+    /// Parse text in `format`, check the schema version, validate.
+    fn parse(text: &str, format: Format) -> Result<Self> {
+        let doc: Self = parse_any(text, format)?;
+        doc.check_version()?;
         doc.validate()?;
         Ok(doc)
     }

@@ -43,7 +43,7 @@ use schemars::JsonSchema;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
-use crate::document::{Format, Label, RuleDocument, SCHEMA_VERSION};
+use crate::document::{Format, Label, RuleDocument};
 use crate::error::{Error, Result};
 
 /// The built-in four-class scheme `rfm-4class`, as TOML.
@@ -546,16 +546,7 @@ impl SegmentScheme {
 
     /// Everything but coverage: version, ids, labels, `scores`, score ranges.
     fn check_fields(&self) -> Result<()> {
-        if self.schema_version != SCHEMA_VERSION {
-            return Err(Error::document(
-                "schema_version",
-                format!(
-                    "{} version {} is not supported; this library reads version {SCHEMA_VERSION}",
-                    Self::KIND,
-                    self.schema_version
-                ),
-            ));
-        }
+        self.check_version()?;
         check_id("id", &self.id)?;
         self.name.validate("name")?;
         let k = self.scores;

@@ -788,15 +788,7 @@ impl RuleDocument for Scorecard {
     }
 
     fn validate(&self) -> Result<()> {
-        if self.schema_version != SCHEMA_VERSION {
-            return Err(Error::document(
-                "schema_version",
-                format!(
-                    "version {} is not supported; this library reads {SCHEMA_VERSION}",
-                    self.schema_version
-                ),
-            ));
-        }
+        self.check_version()?;
         if self.id.trim().is_empty() {
             return Err(Error::document("id", "empty id"));
         }

@@ -4,7 +4,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
 
 use crate::date::Date;
-use crate::document::{Label, RuleDocument, SCHEMA_VERSION};
+use crate::document::{Label, RuleDocument};
 use crate::error::{Error, Result};
 
 /// Most tiers a scheme may have (tier numbers are `u8` in results).
@@ -313,15 +313,7 @@ impl RuleDocument for TierScheme {
     }
 
     fn validate(&self) -> Result<()> {
-        if self.schema_version != SCHEMA_VERSION {
-            return Err(Error::document(
-                "schema_version",
-                format!(
-                    "version {} is not supported; this library reads {SCHEMA_VERSION}",
-                    self.schema_version
-                ),
-            ));
-        }
+        self.check_version()?;
         nonempty("id", &self.id)?;
         self.name.validate("name")?;
         if self.currency.len() != 3 || !self.currency.bytes().all(|b| b.is_ascii_uppercase()) {

@@ -1355,15 +1355,7 @@ impl RuleDocument for ProgramBook {
     }
 
     fn validate(&self) -> Result<()> {
-        if self.schema_version != SCHEMA_VERSION {
-            return Err(Error::document(
-                "schema_version",
-                format!(
-                    "version {} is not supported; this library reads {SCHEMA_VERSION}",
-                    self.schema_version
-                ),
-            ));
-        }
+        self.check_version()?;
         nonempty("id", &self.id)?;
         if self.currency.len() != 3 || !self.currency.bytes().all(|b| b.is_ascii_uppercase()) {
             return Err(Error::document(
