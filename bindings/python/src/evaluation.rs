@@ -343,31 +343,10 @@ impl KpiTable {
         })
     }
 
-    /// The whole table as JSON text: `periods`, and `values`, one entry per (subject,
-    /// period) with its `kpis` (a map KPI → `{"value": "…"}` or `{"missing": {…}}`).
+    /// The whole table as JSON text: `periods`, and `values`, one entry per subject
+    /// (`kind`, `id`, `values`: period → KPI → value or missing reason).
     fn to_json(&self, py: Python<'_>) -> PyResult<String> {
-        entry(py, || {
-            let value = |v: serde_json::Result<serde_json::Value>| {
-                v.map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))
-            };
-            let mut values = Vec::new();
-            for (s, periods) in &self.inner.values {
-                for (p, kpis) in periods {
-                    let mut m = serde_json::Map::new();
-                    m.insert("subject".into(), value(serde_json::to_value(s))?);
-                    m.insert("period".into(), p.to_string().into());
-                    m.insert("kpis".into(), value(serde_json::to_value(kpis))?);
-                    values.push(serde_json::Value::Object(m));
-                }
-            }
-            let mut doc = serde_json::Map::new();
-            doc.insert(
-                "periods".into(),
-                value(serde_json::to_value(&self.inner.periods))?,
-            );
-            doc.insert("values".into(), serde_json::Value::Array(values));
-            json!(&doc)
-        })
+        entry(py, || json!(&*self.inner))
     }
 
     fn __repr__(&self) -> String {

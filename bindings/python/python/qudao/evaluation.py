@@ -225,7 +225,8 @@ class KpiTable(_Tabular):
         return reason
 
     def to_json(self) -> str:
-        """The whole table as JSON (values as exact decimal strings)."""
+        """The whole table as JSON: ``periods``, and per subject ``kind``, ``id`` and
+        ``values`` (period → KPI → exact value or missing reason)."""
         return self._native.to_json()
 
     def plot_trend(
