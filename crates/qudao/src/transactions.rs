@@ -710,6 +710,37 @@ pub(crate) fn excessive_returns(
     bad
 }
 
+/// The rows of `chunks` split for `threads` workers (0: one per core; at most 64, and at most
+/// one per 65,536 rows): per worker, runs of (chunk, first row, row after) of about equal
+/// total length, in row order. Never empty.
+pub(crate) fn split_rows(chunks: &[TxChunk], threads: usize) -> Vec<Vec<(usize, usize, usize)>> {
+    let total: usize = chunks.iter().map(TxChunk::len).sum();
+    let threads = match threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    }
+    .clamp(1, 64)
+    .min(total / 65_536 + 1);
+    let per = total.div_ceil(threads).max(1);
+    let mut ranges: Vec<Vec<(usize, usize, usize)>> = vec![Vec::new(); threads];
+    let mut t = 0;
+    let mut room = per;
+    for (ci, c) in chunks.iter().enumerate() {
+        let mut lo = 0;
+        while lo < c.len() {
+            let take = room.min(c.len() - lo);
+            ranges[t].push((ci, lo, lo + take));
+            lo += take;
+            room -= take;
+            if room == 0 && t + 1 < threads {
+                t += 1;
+                room = per;
+            }
+        }
+    }
+    ranges
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -991,30 +991,8 @@ impl KpiPlan {
     /// Both halves, merged.
     pub fn state(&self, dataset: &Dataset, threads: usize) -> Result<KpiState> {
         let chunks = &dataset.transactions.chunks;
-        let total: usize = chunks.iter().map(TxChunk::len).sum();
-        let threads = match threads {
-            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
-            n => n,
-        }
-        .clamp(1, 64)
-        .min(total / 65_536 + 1);
-        let per = total.div_ceil(threads).max(1);
-        let mut ranges: Vec<Vec<(usize, usize, usize)>> = vec![Vec::new(); threads];
-        let mut t = 0;
-        let mut room = per;
-        for (ci, c) in chunks.iter().enumerate() {
-            let mut lo = 0;
-            while lo < c.len() {
-                let take = room.min(c.len() - lo);
-                ranges[t].push((ci, lo, lo + take));
-                lo += take;
-                room -= take;
-                if room == 0 && t + 1 < threads {
-                    t += 1;
-                    room = per;
-                }
-            }
-        }
+        let ranges = crate::transactions::split_rows(chunks, threads);
+        let threads = ranges.len();
         let n_cust = dataset.master.customers.len();
         let lines_part = |r: &Vec<(usize, usize, usize)>| -> (KpiState, Records) {
             let mut st = self.empty_state();

@@ -1311,31 +1311,8 @@ impl Engine {
         staged: bool,
     ) -> Result<Partial> {
         let chunks = &ctx.dataset.transactions.chunks;
-        let total: usize = chunks.iter().map(TxChunk::len).sum();
-        let threads = match threads {
-            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
-            n => n,
-        }
-        .clamp(1, 64)
-        .min(total / 65_536 + 1);
-        // Split every chunk into ranges of about total / threads rows.
-        let per = total.div_ceil(threads).max(1);
-        let mut ranges: Vec<Vec<(usize, usize, usize)>> = vec![Vec::new(); threads];
-        let mut t = 0;
-        let mut room = per;
-        for (ci, c) in chunks.iter().enumerate() {
-            let mut lo = 0;
-            while lo < c.len() {
-                let take = room.min(c.len() - lo);
-                ranges[t].push((ci, lo, lo + take));
-                lo += take;
-                room -= take;
-                if room == 0 && t + 1 < threads {
-                    t += 1;
-                    room = per;
-                }
-            }
-        }
+        let ranges = crate::transactions::split_rows(chunks, threads);
+        let threads = ranges.len();
         let results: Vec<Result<Partial>> = if threads == 1 {
             vec![self.pass_ranges(ctx, &ranges[0], staged)]
         } else {
