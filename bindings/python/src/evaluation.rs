@@ -13,7 +13,7 @@ use std::fmt::Display;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use arrow_array::{ArrayRef, BooleanArray, Date32Array, Float64Array, StringArray, UInt32Array};
+use arrow_array::{ArrayRef, BooleanArray, Date32Array, Float64Array, UInt32Array};
 use pyo3::prelude::*;
 use qudao::Period;
 use qudao::document::RuleDocument;
@@ -31,45 +31,9 @@ use arrow_array::RecordBatch;
 
 use crate::columns::{Column, batch, date_arg, table};
 use crate::customer::{format_arg, serde_name};
+use crate::json::{opt_texts, texts};
 use crate::table::Table;
 use crate::{Dataset, entry, errors, run};
-
-/// JSON text of a core value (a macro, so the type needs no `Serialize` bound here: this
-/// crate does not depend on serde itself).
-macro_rules! json {
-    ($value:expr) => {
-        serde_json::to_string($value)
-            .map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))
-    };
-}
-
-/// The elements of a JSON list (`None`: no list); a bad list is an argument error.
-fn json_values(name: &str, text: Option<&str>) -> qudao::Result<Vec<serde_json::Value>> {
-    match text {
-        None => Ok(Vec::new()),
-        Some(text) => serde_json::from_str(text)
-            .map_err(|e| qudao::Error::invalid_argument(name, format!("expected a list: {e}"))),
-    }
-}
-
-/// The elements of a JSON list, each read as a `$t`; a bad element is an argument error
-/// naming it (`receivables[2]`). A macro for the same reason as `json!`.
-macro_rules! json_list {
-    ($t:ty, $name:expr, $text:expr) => {{
-        let name: &str = $name;
-        json_values(name, $text).and_then(|values| {
-            values
-                .into_iter()
-                .enumerate()
-                .map(|(i, v)| {
-                    serde_json::from_value::<$t>(v).map_err(|e| {
-                        qudao::Error::invalid_argument(format!("{name}[{i}]"), e.to_string())
-                    })
-                })
-                .collect::<qudao::Result<Vec<$t>>>()
-        })
-    }};
-}
 
 /// The value of the tag field `tag` of a core value serialised as an internally tagged enum
 /// (`{"reason": "no_data", …}` → `no_data`).
@@ -90,14 +54,6 @@ macro_rules! serde_tag {
 /// A decimal as the nearest float (the exact value stays in the JSON and text columns).
 fn float(d: impl Display) -> f64 {
     d.to_string().parse().unwrap_or(f64::NAN)
-}
-
-fn texts<S: AsRef<str>>(v: Vec<S>) -> ArrayRef {
-    Arc::new(StringArray::from_iter_values(v))
-}
-
-fn opt_texts(v: Vec<Option<String>>) -> ArrayRef {
-    Arc::new(StringArray::from(v))
 }
 
 fn floats(v: Vec<f64>) -> ArrayRef {

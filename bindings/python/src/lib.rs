@@ -15,6 +15,9 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDate, PyDict, PyList};
 use pyo3_arrow::input::AnyRecordBatch;
 
+// First, so its macros are visible in the modules below.
+#[macro_use]
+mod json;
 mod abc;
 mod clv;
 mod columns;

@@ -19,6 +19,7 @@ use qudao::rebate::{
 
 use crate::columns::{Column, batch, date_arg, table};
 use crate::customer::{format_arg, py_date, serde_name};
+use crate::json::{opt_texts, texts};
 use crate::table::Table;
 use crate::{Dataset, entry, errors, run};
 
@@ -118,15 +119,6 @@ pub struct Settlement {
     statements: Table,
 }
 
-/// JSON text of a core value. A macro, so the type needs no `Serialize` bound here (this
-/// crate does not depend on serde itself).
-macro_rules! json {
-    ($value:expr) => {
-        serde_json::to_string($value)
-            .map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))
-    };
-}
-
 #[pymethods]
 impl Settlement {
     /// As-of date of the run.
@@ -209,14 +201,6 @@ impl Settlement {
             paid,
         )
     }
-}
-
-fn texts(v: Vec<&str>) -> ArrayRef {
-    Arc::new(StringArray::from(v))
-}
-
-fn opt_texts(v: Vec<Option<String>>) -> ArrayRef {
-    Arc::new(StringArray::from(v))
 }
 
 fn strings(v: Vec<String>) -> ArrayRef {
@@ -425,34 +409,6 @@ fn accrual_table(a: &Accrual, currency: &str) -> qudao::Result<Table> {
         ),
     ];
     table(columns, Some(currency))
-}
-
-/// The elements of a JSON list (`None`: no list); a bad list is an argument error.
-fn json_values(name: &str, text: Option<&str>) -> qudao::Result<Vec<serde_json::Value>> {
-    match text {
-        None => Ok(Vec::new()),
-        Some(text) => serde_json::from_str(text)
-            .map_err(|e| qudao::Error::invalid_argument(name, format!("expected a list: {e}"))),
-    }
-}
-
-/// The elements of a JSON list, each read as a `$t`; a bad element is an argument error
-/// naming it (`findings[2]`). A macro for the same reason as `json!`.
-macro_rules! json_list {
-    ($t:ty, $name:expr, $text:expr) => {{
-        let name: &str = $name;
-        json_values(name, $text).and_then(|values| {
-            values
-                .into_iter()
-                .enumerate()
-                .map(|(i, v)| {
-                    serde_json::from_value::<$t>(v).map_err(|e| {
-                        qudao::Error::invalid_argument(format!("{name}[{i}]"), e.to_string())
-                    })
-                })
-                .collect::<qudao::Result<Vec<$t>>>()
-        })
-    }};
 }
 
 /// What a run takes besides the data set and the book (owned, for the GIL-free closure).
