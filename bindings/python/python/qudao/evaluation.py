@@ -551,16 +551,12 @@ class ScorecardRun(_Tabular):
         return axes
 
 
-class BcgOptions(_Document):
-    """BCG matrix options (波士顿矩阵): the kind of subject, the growth KPI and threshold, the
-    size KPI, the relative-share definition and threshold, the action per quadrant.
-
-    >>> BcgOptions.sample_company().growth_kpi
-    'growth_yoy'
-    """
+class _BcgSettings:
+    """The settings a BCG classification ran with, read from ``self._native`` (shared by the
+    options and their report)."""
 
     __slots__ = ()
-    _native_type = _native.BcgOptions
+    _native: Any
 
     @property
     def kind(self) -> str:
@@ -592,6 +588,18 @@ class BcgOptions(_Document):
         """Relative share is high at or above this."""
         return decimal.Decimal(self._native.share_threshold)
 
+
+class BcgOptions(_BcgSettings, _Document):
+    """BCG matrix options (波士顿矩阵): the kind of subject, the growth KPI and threshold, the
+    size KPI, the relative-share definition and threshold, the action per quadrant.
+
+    >>> BcgOptions.sample_company().growth_kpi
+    'growth_yoy'
+    """
+
+    __slots__ = ()
+    _native_type = _native.BcgOptions
+
     def analyze(self, kpis: KpiTable, periods: Optional[Iterable[str]] = None) -> "BcgReport":
         """Classify each of ``periods`` (default: every period of ``kpis``) and report the
         quadrant changes between consecutive ones."""
@@ -601,7 +609,7 @@ class BcgOptions(_Document):
 _QUADRANTS = ("star", "cash_cow", "question_mark", "dog")
 
 
-class BcgReport(_Tabular):
+class BcgReport(_BcgSettings, _Tabular):
     """The BCG matrices of :meth:`BcgOptions.analyze`.
 
     :attr:`table` (the main table): ``period``, ``subject``, ``quadrant`` (``star``,
@@ -624,36 +632,6 @@ class BcgReport(_Tabular):
     def periods(self) -> List[str]:
         """The periods classified."""
         return self._native.periods
-
-    @property
-    def kind(self) -> str:
-        """The kind of subject classified."""
-        return self._native.kind
-
-    @property
-    def growth_kpi(self) -> str:
-        """The growth KPI."""
-        return self._native.growth_kpi
-
-    @property
-    def growth_threshold(self) -> decimal.Decimal:
-        """Growth is high at or above this."""
-        return decimal.Decimal(self._native.growth_threshold)
-
-    @property
-    def size_kpi(self) -> str:
-        """The size KPI."""
-        return self._native.size_kpi
-
-    @property
-    def share(self) -> str:
-        """What the size is compared with."""
-        return self._native.share
-
-    @property
-    def share_threshold(self) -> decimal.Decimal:
-        """Relative share is high at or above this."""
-        return decimal.Decimal(self._native.share_threshold)
 
     @property
     def table(self) -> Table:
