@@ -7,6 +7,7 @@ pub mod abc;
 pub mod arrow;
 pub mod clv;
 pub mod column;
+pub mod conflict;
 pub mod customer;
 pub mod dataset;
 pub mod date;
