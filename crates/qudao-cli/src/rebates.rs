@@ -35,14 +35,8 @@ impl Section for Rebates {
     }
 
     fn render(&self, cx: &Context<'_>, out: &mut String) -> std::fmt::Result {
-        let (Some(first), Some(last)) = (cx.summary.first_date, cx.summary.last_date) else {
+        let Some(as_of) = book_as_of(cx.data) else {
             return writeln!(out, "(no transactions)");
-        };
-        let end: Date = BOOK_END.parse().unwrap_or(last);
-        let as_of = if first <= end && end <= last {
-            end
-        } else {
-            last
         };
         let cur = &cx.summary.currency;
         let book = ProgramBook::sample_company();
@@ -52,7 +46,10 @@ impl Section for Rebates {
             Ok(e) => e,
             Err(e) => return writeln!(out, "the sample programs do not fit this data: {e}"),
         };
-        let findings = cross_region_findings(cx.data);
+        let findings = match crate::conflict::sample_report(cx.data) {
+            Ok(r) => r.penalty_findings::<&str>(&[]),
+            Err(e) => return writeln!(out, "conflict detection failed: {e}"),
+        };
         let inputs = Inputs {
             findings: &findings,
             ..Inputs::default()
@@ -70,7 +67,7 @@ impl Section for Rebates {
         )?;
         writeln!(
             out,
-            "nothing paid before; {} cross-region findings (窜货: sale orders of a partner outside its territories).",
+            "nothing paid before; {} conflict findings against partners (see the conflict section) feed the penalty rules.",
             count(findings.len() as u64)
         )?;
         if run.warnings.is_empty() {
@@ -237,7 +234,7 @@ impl Rebates {
 }
 
 /// One statement line, explained: base, tier and rate, gross, adjustments, rounding, payment.
-fn explain(s: &StatementLine, cur: &Currency, out: &mut String) -> std::fmt::Result {
+pub fn explain(s: &StatementLine, cur: &Currency, out: &mut String) -> std::fmt::Result {
     writeln!(
         out,
         "  {} · {} · {} ({}, final through {})",
@@ -340,7 +337,7 @@ fn kind(k: AdjustmentKind) -> &'static str {
 }
 
 /// An exact amount in minor units, shown in major units with every decimal it has.
-fn exact(minor: Decimal, cur: &Currency) -> String {
+pub fn exact(minor: Decimal, cur: &Currency) -> String {
     let scale = Decimal::from(10i64.pow(u32::from(cur.exponent)));
     let major = (minor / scale).normalize();
     let mut text = major.to_string();
@@ -441,35 +438,14 @@ fn reason(engine: &Engine, program: &str, r: &Reason, cur: &Currency) -> String 
     }
 }
 
-/// Cross-region findings from the data: one per sale order with a line sold by a partner in a
-/// territory it is not authorised in, dated on its first such line.
-pub fn cross_region_findings(data: &Dataset) -> Vec<Finding> {
-    let m = &data.master;
-    let tx = &data.transactions;
-    // (order code) → (partner code, earliest day).
-    let mut orders: BTreeMap<u32, (u32, i32)> = BTreeMap::new();
-    for c in &tx.chunks {
-        for i in 0..c.len() {
-            let p = c.partner[i];
-            if p == NONE || c.is_return(i) || m.is_authorised(p, c.territory[i]) {
-                continue;
-            }
-            let e = orders.entry(c.order[i]).or_insert((p, c.date[i]));
-            if c.date[i] < e.1 {
-                *e = (p, c.date[i]);
-            }
-        }
-    }
-    let mut out: Vec<Finding> = orders
-        .into_iter()
-        .map(|(o, (p, d))| Finding {
-            id: format!("XR-{}", tx.order_id(o)),
-            kind: "cross_region".into(),
-            partner: m.partners.id(p).to_string(),
-            date: Date(d),
-            waived: false,
-        })
-        .collect();
-    out.sort_by(|a, b| a.id.cmp(&b.id));
-    out
+/// The day the sample book is settled on: 2025-12-31 when the data reaches it, else the last
+/// day of the data; none without transactions.
+pub fn book_as_of(data: &Dataset) -> Option<Date> {
+    let (first, last) = data.transactions.date_range()?;
+    let end: Date = BOOK_END.parse().unwrap_or(last);
+    Some(if first <= end && end <= last {
+        end
+    } else {
+        last
+    })
 }

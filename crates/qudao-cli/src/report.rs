@@ -39,6 +39,10 @@ pub fn sections() -> Vec<Box<dyn Section>> {
         Box::new(TopPartners { limit: 15 }),
         Box::new(ByMonth),
         Box::new(crate::customers::Customers { top: 10 }),
+        Box::new(crate::conflict::Conflict {
+            examples: 2,
+            evidence: 3,
+        }),
         Box::new(crate::rebates::Rebates {
             explain: 4,
             why_not: 5,

@@ -36,6 +36,7 @@ fn demo_prints_every_section() {
         "Top partners by net revenue",
         "By month / 月度趋势",
         "Customers: segments, ABC, member tiers, lifetime value",
+        "Conflict / 渠道冲突",
         "Rebates / 返利与激励",
         "Evaluation / 渠道评估",
         "Rejections / 数据问题",
@@ -65,7 +66,7 @@ fn demo_prints_every_section() {
         "total money paid",
         "pts",
         "penalty cross-region",
-        "XR-SO",
+        "cross_region/",
         "round    half_up at period",
         "Why not / 未获返利原因",
     ] {
@@ -144,6 +145,61 @@ fn demo_evaluation_shows_the_planted_trouble() {
         complaints.contains("complaint rate rose 3 months running"),
         "{complaints}"
     );
+}
+
+#[test]
+fn demo_conflict_finds_the_planted_trouble_and_only_it() {
+    let dir = tmp("planted-conflict");
+    let d = dir.to_str().expect("utf-8 path");
+    let g = qudao(&["generate", "--out", d, "--lines", "20000"]);
+    assert!(g.status.success(), "{}", stderr(&g));
+    let planted: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("planted.json")).expect("read"))
+            .expect("json");
+    let _ = std::fs::remove_dir_all(&dir);
+    let cross = planted["cross_region_partner"].as_str().expect("id");
+    let floor = planted["below_floor_partner"].as_str().expect("id");
+    let overstocked = planted["overstocked_partner"].as_str().expect("id");
+
+    let o = qudao(&["demo", "--lines", "20000"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    let section = out
+        .split_once("Conflict / 渠道冲突")
+        .and_then(|(_, rest)| rest.split_once("Rebates / 返利与激励"))
+        .map(|(section, _)| section)
+        .expect("the conflict section, before the rebates");
+    for part in [
+        "Policy minghe-conflict",
+        "cross_region 窜货",
+        "below_floor 低于最低限价",
+        "not run: diverted_goods",
+        "not run: vertical",
+        "Enforcement / 冲突处罚",
+        "penalty cross-region",
+        "With its",
+    ] {
+        assert!(section.contains(part), "missing {part:?} in\n{section}");
+    }
+    // Every finding shown against a partner is against a planted one.
+    let mut shown = 0;
+    for line in section.lines() {
+        let Some(id) = line.strip_prefix("  ").and_then(|l| l.split(' ').next()) else {
+            continue;
+        };
+        let parts: Vec<&str> = id.split('/').collect();
+        if parts.len() < 5 {
+            continue;
+        }
+        shown += 1;
+        match parts[0] {
+            "cross_region" => assert_eq!(parts[1], cross, "{line}"),
+            "below_floor" => assert_eq!(parts[1], floor, "{line}"),
+            "inventory" => assert_eq!(parts[1], overstocked, "{line}"),
+            _ => assert_eq!(parts[1], "-", "a finding against a clean partner: {line}"),
+        }
+    }
+    assert!(shown >= 2, "no findings shown in\n{section}");
 }
 
 #[test]
