@@ -23,7 +23,10 @@ mod clv;
 mod columns;
 mod customer;
 mod errors;
+// Before `conflict`, which uses its `document!` macro.
+#[macro_use]
 mod evaluation;
+mod conflict;
 mod membership;
 mod rebate;
 mod table;
@@ -451,6 +454,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     abc::register(m)?;
     rebate::register(m)?;
     evaluation::register(m)?;
+    conflict::register(m)?;
     Ok(())
 }
 
