@@ -859,6 +859,7 @@ impl<'c, 'a> Setup<'c, 'a> {
             cause: None,
         };
         let n = acc.lines;
+        let n_lines = count(n, "line", "lines");
         let f = match det {
             CROSS => {
                 let mut holders: Vec<&str> = cx
@@ -912,7 +913,7 @@ impl<'c, 'a> Setup<'c, 'a> {
                     parties: holders.iter().map(|s| s.to_string()).collect(),
                     message: Label::new(
                         format!(
-                            "{who} sold {n} lines ({money_s}) in {t}, outside its territories ({grants}): {pct_s} of its sales in {period}{excl_en}"
+                            "{who} sold {n_lines} ({money_s}) in {t}, outside its territories ({grants}): {pct_s} of its sales in {period}{excl_en}"
                         ),
                         format!(
                             "{who_zh} 在授权区域（{grants}）之外的 {t} 销售 {n} 行（{money_s}），占其 {period} 销售额的 {pct_s}{excl_zh}"
@@ -972,7 +973,7 @@ impl<'c, 'a> Setup<'c, 'a> {
                     kind,
                     message: Label::new(
                         format!(
-                            "{who} sold {n} lines ({money_s}) below the floor price{where_en}, down to {gap_s} under the floor{detail_en}"
+                            "{who} sold {n_lines} ({money_s}) below the floor price{where_en}, down to {gap_s} under the floor{detail_en}"
                         ),
                         format!(
                             "{who_zh} {where_zh}有 {n} 行（{money_s}）低于最低限价，最多低于限价 {gap_s}{detail_zh}"
@@ -1047,7 +1048,7 @@ impl<'c, 'a> Setup<'c, 'a> {
                     kind,
                     message: Label::new(
                         format!(
-                            "{who} discounted {n} lines ({money_s}){where_en} up to {deepest_s} off the retail price{allowed_s}: {}",
+                            "{who} discounted {n_lines} ({money_s}){where_en} up to {deepest_s} off the retail price{allowed_s}: {}",
                             parts_en.join("; ")
                         ),
                         format!(
@@ -1064,7 +1065,7 @@ impl<'c, 'a> Setup<'c, 'a> {
                 let (en, zh) = if seller == NONE {
                     (
                         format!(
-                            "The company's own channels sold {n} lines ({money_s}) to customers assigned to partner {sub} in {period}"
+                            "The company's own channels sold {n_lines} ({money_s}) to customers assigned to partner {sub} in {period}"
                         ),
                         format!(
                             "公司直营渠道在 {period} 向归属 {sub} 的客户销售 {n} 行（{money_s}）"
@@ -1073,7 +1074,7 @@ impl<'c, 'a> Setup<'c, 'a> {
                 } else {
                     (
                         format!(
-                            "{who} sold {n} lines ({money_s}) to customers assigned to its sub-partner {sub} in {period}"
+                            "{who} sold {n_lines} ({money_s}) to customers assigned to its sub-partner {sub} in {period}"
                         ),
                         format!(
                             "{who_zh} 在 {period} 向其下级 {sub} 的归属客户销售 {n} 行（{money_s}）"
@@ -1109,6 +1110,16 @@ fn ratio(num: i128, den: i128, strategy: RoundingStrategy) -> Decimal {
     n.checked_div(d)
         .map_or(Decimal::ZERO, |r| r.round_dp_with_strategy(6, strategy))
         .normalize()
+}
+
+/// `1 line`, `2 lines`.
+fn count(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// `1 unit`, `-3 units`.
+fn units(n: i64) -> String {
+    format!("{n} {}", if n == 1 { "unit" } else { "units" })
 }
 
 /// A ratio as a percentage with one decimal: `0.185` → `18.5 %`.
@@ -1295,11 +1306,17 @@ fn diverted(cx: &Context<'_>, not_run: &mut Vec<NotRun>) -> Result<Vec<Finding>>
             } else {
                 parties.join("、")
             };
-            en.push(format!("{} sightings sold {by}", d.sightings));
+            en.push(format!(
+                "{} sold {by}",
+                count(d.sightings, "sighting", "sightings")
+            ));
             zh.push(format!("{} 次发现由 {by_zh} 销售", d.sightings));
         }
         if d.shipments > 0 {
-            en.push(format!("{} shipments delivered there", d.shipments));
+            en.push(format!(
+                "{} delivered there",
+                count(d.shipments, "shipment", "shipments")
+            ));
             zh.push(format!("{} 批发货送达该地", d.shipments));
         }
         let first_day = Date(d.first);
@@ -1320,9 +1337,9 @@ fn diverted(cx: &Context<'_>, not_run: &mut Vec<NotRun>) -> Result<Vec<Finding>>
             resolution: PENDING,
             message: Label::new(
                 format!(
-                    "Goods shipped to {pid} turned up in {tid}, outside its territories ({grants}): {} ({} units of {products}; batches {batches})",
+                    "Goods shipped to {pid} turned up in {tid}, outside its territories ({grants}): {} ({} of {products}; batches {batches})",
                     en.join("; "),
-                    d.units
+                    units(d.units)
                 ),
                 format!(
                     "发往 {pid} 的货品出现在其授权区域（{grants}）之外的 {tid}：{}（{products} 共 {} 件；批号 {batches}）",
@@ -1365,8 +1382,9 @@ fn diverted(cx: &Context<'_>, not_run: &mut Vec<NotRun>) -> Result<Vec<Finding>>
             resolution: Resolution::Review,
             message: Label::new(
                 format!(
-                    "{} sightings ({} units) of batches with no shipment on or before the day seen, in {period}: {batches}; check the shipment records",
-                    d.sightings, d.units
+                    "{} ({}) of batches with no shipment on or before the day seen, in {period}: {batches}; check the shipment records",
+                    count(d.sightings, "sighting", "sightings"),
+                    units(d.units)
                 ),
                 format!(
                     "{period} 有 {} 次发现（{} 件）的批号在发现日之前没有发货记录：{batches}；请核对发货数据",
@@ -1388,4 +1406,744 @@ fn diverted(cx: &Context<'_>, not_run: &mut Vec<NotRun>) -> Result<Vec<Finding>>
         });
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use rust_decimal::Decimal;
+
+    use super::super::{
+        Assignment, ConflictInputs, ConflictKind, ConflictPolicy, ConflictReport, Detector,
+        Finding, Promotion, Resolution, Severity, Shipment, Sighting,
+    };
+    use crate::dataset::{Dataset, DatasetBuilder, TxInput};
+    use crate::date::Date;
+    use crate::master::{MasterData, MasterDocument};
+    use crate::reject::Strictness;
+    use crate::transactions::TxKind;
+
+    fn d(s: &str) -> Date {
+        s.parse().expect("date")
+    }
+
+    fn dec(s: &str) -> Decimal {
+        s.parse().expect("decimal")
+    }
+
+    /// CN ⊃ ZJ ⊃ {HZ, NB}, CN ⊃ JS ⊃ NJ, CN ⊃ AH ⊃ HF. Partner tree GA → {D1 → R1, D2}; X is
+    /// another network with AH exclusive. GA holds JS exclusive.
+    ///
+    /// G1 (green tea): general 100/80 until 2025-06-30, then 110/90 to year end; on LIVE
+    /// 100/60 all year; in NJ 100/85 until 2025-06-30. B1 (black tea): 50/40 in March 2025
+    /// only.
+    fn master() -> MasterData {
+        MasterData::new(
+            MasterDocument::from_json(
+                r#"{
+      "territories": [{"id": "CN", "level": "country"},
+                      {"id": "ZJ", "level": "province", "parent": "CN"},
+                      {"id": "HZ", "level": "city", "parent": "ZJ"},
+                      {"id": "NB", "level": "city", "parent": "ZJ"},
+                      {"id": "JS", "level": "province", "parent": "CN"},
+                      {"id": "NJ", "level": "city", "parent": "JS"},
+                      {"id": "AH", "level": "province", "parent": "CN"},
+                      {"id": "HF", "level": "city", "parent": "AH"}],
+      "channels": [{"id": "DIST", "kind": "distribution", "presence": "offline", "role": "main"},
+                   {"id": "WEB", "kind": "direct", "presence": "online", "role": "auxiliary"},
+                   {"id": "LIVE", "kind": "live_stream", "presence": "online", "role": "auxiliary"}],
+      "partners": [{"id": "GA", "model": "distribution", "channel": "DIST",
+                    "territories": [{"territory": "ZJ"}, {"territory": "JS", "exclusive": true}]},
+                   {"id": "D1", "model": "distribution", "parent": "GA", "channel": "DIST",
+                    "territories": [{"territory": "ZJ"}]},
+                   {"id": "D2", "model": "distribution", "parent": "GA", "channel": "DIST",
+                    "territories": [{"territory": "JS"}]},
+                   {"id": "R1", "model": "distribution", "parent": "D1", "channel": "DIST",
+                    "territories": [{"territory": "HZ"}]},
+                   {"id": "X", "model": "distribution", "channel": "DIST",
+                    "territories": [{"territory": "AH", "exclusive": true}]}],
+      "categories": [{"id": "tea"}, {"id": "green", "parent": "tea"}, {"id": "black", "parent": "tea"}],
+      "products": [{"id": "G1", "category": "green", "list_price": "100.00"},
+                   {"id": "B1", "category": "black", "list_price": "50.00"}],
+      "prices": [
+        {"product": "G1", "retail_price": "100.00", "floor_price": "80.00",
+         "valid_from": "2025-01-01", "valid_to": "2025-06-30"},
+        {"product": "G1", "retail_price": "110.00", "floor_price": "90.00",
+         "valid_from": "2025-07-01", "valid_to": "2025-12-31"},
+        {"product": "G1", "channel": "LIVE", "retail_price": "100.00", "floor_price": "60.00",
+         "valid_from": "2025-01-01", "valid_to": "2025-12-31"},
+        {"product": "G1", "territory": "NJ", "retail_price": "100.00", "floor_price": "85.00",
+         "valid_from": "2025-01-01", "valid_to": "2025-06-30"},
+        {"product": "B1", "retail_price": "50.00", "floor_price": "40.00",
+         "valid_from": "2025-03-01", "valid_to": "2025-03-31"}],
+      "customers": [{"id": "C1"}, {"id": "C2"}, {"id": "C3"}, {"id": "C4"}]}"#,
+            )
+            .expect("json"),
+        )
+        .expect("master")
+    }
+
+    /// One line: order, day, partner ("" for the company, on WEB), territory, unit price in
+    /// fen; product G1, channel DIST, customer C1, one unit unless changed.
+    #[derive(Clone, Copy)]
+    struct L<'a> {
+        order: &'a str,
+        line: u32,
+        date: &'a str,
+        partner: &'a str,
+        channel: &'a str,
+        product: &'a str,
+        territory: &'a str,
+        customer: &'a str,
+        qty: i64,
+        price: i64,
+        original: Option<&'a str>,
+    }
+
+    fn l<'a>(
+        order: &'a str,
+        date: &'a str,
+        partner: &'a str,
+        territory: &'a str,
+        price: i64,
+    ) -> L<'a> {
+        L {
+            order,
+            line: 1,
+            date,
+            partner,
+            channel: if partner.is_empty() { "WEB" } else { "DIST" },
+            product: "G1",
+            territory,
+            customer: "C1",
+            qty: 1,
+            price,
+            original: None,
+        }
+    }
+
+    fn data(lines: &[L<'_>]) -> Dataset {
+        let mut b = DatasetBuilder::new(master(), Strictness::Strict);
+        for (i, x) in lines.iter().enumerate() {
+            b.push(
+                &TxInput {
+                    order: x.order,
+                    line: x.line,
+                    date: d(x.date),
+                    customer: x.customer,
+                    partner: (!x.partner.is_empty()).then_some(x.partner),
+                    channel: x.channel,
+                    product: x.product,
+                    territory: x.territory,
+                    kind: if x.qty < 0 {
+                        TxKind::Return
+                    } else {
+                        TxKind::Sale
+                    },
+                    quantity: x.qty,
+                    unit_price: x.price,
+                    amount: x.qty * x.price,
+                    cost: None,
+                    original_order: x.original,
+                },
+                i as u64 + 2,
+            )
+            .expect("valid row");
+        }
+        b.finish().expect("dataset")
+    }
+
+    fn run(data: &Dataset, policy: &ConflictPolicy, inputs: &ConflictInputs<'_>) -> ConflictReport {
+        super::super::detect(data, policy, inputs).expect("detect")
+    }
+
+    fn of(r: &ConflictReport, det: Detector) -> Vec<&Finding> {
+        r.of(det).collect()
+    }
+
+    fn ids(r: &ConflictReport, det: Detector) -> Vec<&str> {
+        r.of(det).map(|f| f.id.as_str()).collect()
+    }
+
+    fn listed(f: &Finding) -> Vec<(String, u32)> {
+        f.evidence
+            .listed
+            .iter()
+            .map(|e| (e.order.clone(), e.line))
+            .collect()
+    }
+
+    #[test]
+    fn cross_region_is_hierarchy_aware() {
+        let rows = [
+            // R1 in HZ, its own city; D1 in NB, a city inside its province: both fine.
+            l("O1", "2025-02-03", "R1", "HZ", 10_000),
+            l("O2", "2025-02-03", "D1", "NB", 10_000),
+            // D1 in NJ (a city of the sibling province JS): cross-region. JS is GA's exclusive
+            // territory, but GA is D1's own parent: plain severity, no parties.
+            l("O3", "2025-02-04", "D1", "NJ", 10_000),
+            // D1 in HF, inside X's exclusive AH: X is another network, so high severity.
+            L {
+                qty: 2,
+                ..l("O4", "2025-02-05", "D1", "HF", 10_000)
+            },
+            // A return of one of those two units is never a violation.
+            L {
+                qty: -1,
+                original: Some("O4"),
+                ..l("O5", "2025-02-06", "D1", "HF", 10_000)
+            },
+            // The company's own channel sells anywhere.
+            l("O6", "2025-02-06", "", "HF", 10_000),
+        ];
+        let r = run(
+            &data(&rows),
+            &ConflictPolicy::default(),
+            &ConflictInputs::default(),
+        );
+        assert_eq!(
+            ids(&r, Detector::CrossRegion),
+            [
+                "cross_region/D1/HF/-/2025-02",
+                "cross_region/D1/NJ/-/2025-02"
+            ]
+        );
+        let hf = r.get("cross_region/D1/HF/-/2025-02").expect("HF");
+        assert_eq!(hf.severity, Severity::High);
+        assert_eq!(hf.parties, ["X"]);
+        assert_eq!(hf.kind, ConflictKind::Horizontal);
+        // One sale line of 2 units, ¥200.00; D1 sold ¥100 + ¥100 + ¥200 = ¥400 in February:
+        // half of it in HF. The return is neither evidence nor revenue.
+        assert_eq!(
+            (hf.evidence.lines, hf.evidence.quantity, hf.evidence.amount),
+            (1, 2, 20_000)
+        );
+        assert_eq!(listed(hf), [("O4".to_string(), 1)]);
+        let share = hf
+            .figures
+            .iter()
+            .find(|f| f.name == "out_of_territory_share");
+        assert_eq!(share.map(|f| f.value), Some(dec("0.5")));
+        assert_eq!(
+            (hf.first_day, hf.last_day),
+            (d("2025-02-05"), d("2025-02-05"))
+        );
+        assert!(hf.cause.is_some());
+        assert!(
+            hf.message.en.contains("outside its territories (ZJ)"),
+            "{}",
+            hf.message.en
+        );
+        assert!(
+            hf.message.en.contains("exclusive territory of X"),
+            "{}",
+            hf.message.en
+        );
+        assert!(hf.message.zh.contains("HF"));
+        let nj = r.get("cross_region/D1/NJ/-/2025-02").expect("NJ");
+        assert_eq!(nj.severity, Severity::Medium);
+        assert!(nj.parties.is_empty());
+        assert_eq!(nj.figures[2].value, dec("0.25"));
+        assert_eq!(nj.resolution, Resolution::Warn, "first window: warn");
+        assert_eq!(nj.repeats, 0);
+    }
+
+    #[test]
+    fn price_list_validity_boundaries() {
+        let b1 = |order, date, price| L {
+            product: "B1",
+            ..l(order, date, "R1", "HZ", price)
+        };
+        let rows = [
+            // B1's rule is valid 2025-03-01..=2025-03-31, floor ¥40: the first and the last
+            // day are judged against it; the day after has no rule and is not judged.
+            b1("O1", "2025-03-01", 3_900),
+            b1("O2", "2025-03-31", 3_900),
+            b1("O3", "2025-04-01", 100),
+            // A return at ¥39 is never a violation.
+            L {
+                qty: -1,
+                original: Some("O1"),
+                ..b1("O4", "2025-03-15", 3_900)
+            },
+            // G1 at ¥85: above the ¥80 floor on the last day of the first rule, below the ¥90
+            // floor of the next rule on its first day.
+            l("O5", "2025-06-30", "R1", "HZ", 8_500),
+            l("O6", "2025-07-01", "R1", "HZ", 8_500),
+            // The company's own channel below the floor: a vertical finding without a culprit.
+            l("O7", "2025-07-02", "", "HZ", 8_000),
+        ];
+        let r = run(
+            &data(&rows),
+            &ConflictPolicy::default(),
+            &ConflictInputs::default(),
+        );
+        assert_eq!(
+            ids(&r, Detector::BelowFloor),
+            [
+                "below_floor/R1/HZ/-/2025-03",
+                "below_floor/-/HZ/-/2025-07",
+                "below_floor/R1/HZ/-/2025-07"
+            ]
+        );
+        let mar = r.get("below_floor/R1/HZ/-/2025-03").expect("march");
+        assert_eq!(listed(mar), [("O1".to_string(), 1), ("O2".to_string(), 1)]);
+        assert_eq!(mar.evidence.listed[0].reference_price, Some(4_000));
+        // (40 − 39) / 40 = 2.5 % under the floor.
+        assert_eq!(mar.figures[2].value, dec("0.025"));
+        assert_eq!(mar.kind, ConflictKind::Horizontal);
+        let jul = r.get("below_floor/R1/HZ/-/2025-07").expect("july");
+        assert_eq!(listed(jul), [("O6".to_string(), 1)]);
+        assert_eq!(jul.evidence.listed[0].reference_price, Some(9_000));
+        let company = r.get("below_floor/-/HZ/-/2025-07").expect("company");
+        assert_eq!(company.partner, None);
+        assert_eq!(company.kind, ConflictKind::Vertical);
+        assert_eq!(company.resolution, Resolution::Review);
+
+        // A tolerance of ¥1.00: a gap of exactly ¥1 is not below `floor − tolerance`.
+        let mut p = ConflictPolicy::default();
+        p.below_floor.tolerance = dec("1");
+        let r = run(&data(&rows), &p, &ConflictInputs::default());
+        assert_eq!(
+            ids(&r, Detector::BelowFloor),
+            ["below_floor/-/HZ/-/2025-07", "below_floor/R1/HZ/-/2025-07"]
+        );
+    }
+
+    #[test]
+    fn a_line_below_the_floor_is_not_also_a_promotion_depth_finding() {
+        let mut p = ConflictPolicy::default();
+        p.promotion_depth.max_discount = dec("0.1");
+        let rows = [
+            // 15 % off ¥100, above the ¥80 floor: too deep a discount.
+            l("O1", "2025-02-03", "R1", "HZ", 8_500),
+            // 25 % off, below the floor: below_floor only.
+            l("O2", "2025-02-04", "R1", "HZ", 7_500),
+        ];
+        let r = run(&data(&rows), &p, &ConflictInputs::default());
+        let promo = of(&r, Detector::PromotionDepth);
+        assert_eq!(promo.len(), 1);
+        assert_eq!(listed(promo[0]), [("O1".to_string(), 1)]);
+        let floor = of(&r, Detector::BelowFloor);
+        assert_eq!(floor.len(), 1);
+        assert_eq!(listed(floor[0]), [("O2".to_string(), 1)]);
+        // With below_floor off, promotion depth reports both.
+        p.below_floor.enabled = false;
+        let r = run(&data(&rows), &p, &ConflictInputs::default());
+        assert_eq!(of(&r, Detector::PromotionDepth)[0].evidence.lines, 2);
+        assert!(
+            r.not_run
+                .iter()
+                .any(|n| n.detector == Detector::BelowFloor
+                    && n.reason.en == "disabled by the policy")
+        );
+    }
+
+    fn promotion(id: &str, from: &str, to: &str, max: &str) -> Promotion {
+        Promotion {
+            id: id.into(),
+            name: None,
+            from: d(from),
+            to: d(to),
+            max_discount: dec(max),
+            products: Vec::new(),
+            categories: Vec::new(),
+            channels: Vec::new(),
+            territories: Vec::new(),
+            partners: Vec::new(),
+        }
+    }
+
+    fn promo_policy() -> ConflictPolicy {
+        let mut p = ConflictPolicy::default();
+        let rule = &mut p.promotion_depth;
+        rule.max_discount = dec("0.1");
+        rule.channels = vec![super::super::ChannelDiscount {
+            channel: "LIVE".into(),
+            max_discount: dec("0.2"),
+        }];
+        let mut spring = promotion("spring", "2025-02-10", "2025-02-20", "0.15");
+        spring.categories = vec!["tea".into()];
+        spring.channels = vec!["DIST".into()];
+        spring.territories = vec!["ZJ".into()];
+        let mut black = promotion("black-only", "2025-02-01", "2025-02-28", "0.5");
+        black.products = vec!["B1".into()];
+        let mut d2 = promotion("d2-only", "2025-02-01", "2025-02-28", "0.5");
+        d2.partners = vec!["D2".into()];
+        rule.promotions = vec![spring, black, d2];
+        p
+    }
+
+    #[test]
+    fn promotions_allow_discounts_within_their_days_filters_and_depth() {
+        let live = |order, date, price| L {
+            channel: "LIVE",
+            ..l(order, date, "R1", "HZ", price)
+        };
+        let rows = [
+            // Inside spring (tea ⊃ green, DIST, ZJ ⊃ HZ), exactly its 15 %: allowed.
+            l("O1", "2025-02-15", "R1", "HZ", 8_500),
+            // 16 %: beyond spring's 15 %.
+            l("O2", "2025-02-16", "R1", "HZ", 8_400),
+            // 12 % after spring ended: outside any promotion (black-only is for B1, d2-only for
+            // D2).
+            l("O3", "2025-02-25", "R1", "HZ", 8_800),
+            // D2 in NJ (retail ¥100, floor ¥85 there) at 14 %: d2-only allows it.
+            l("O4", "2025-02-15", "D2", "NJ", 8_600),
+            // GA in NJ at 14 %: spring is for ZJ only, d2-only for D2: outside.
+            l("O5", "2025-02-15", "GA", "NJ", 8_600),
+            // LIVE allows 20 % by itself: 15 % is fine, 25 % is not (spring is DIST only).
+            live("O6", "2025-02-15", 8_500),
+            live("O7", "2025-02-15", 7_500),
+        ];
+        let r = run(&data(&rows), &promo_policy(), &ConflictInputs::default());
+        assert_eq!(
+            ids(&r, Detector::PromotionDepth),
+            [
+                "promotion_depth/GA/NJ/-/2025-02",
+                "promotion_depth/R1/HZ/-/2025-02"
+            ]
+        );
+        assert!(of(&r, Detector::BelowFloor).is_empty());
+        let r1 = r.get("promotion_depth/R1/HZ/-/2025-02").expect("R1");
+        assert_eq!(
+            listed(r1),
+            [
+                ("O7".to_string(), 1),
+                ("O2".to_string(), 1),
+                ("O3".to_string(), 1)
+            ],
+            "day, then order id"
+        );
+        // Minimum allowed prices: 80 % of ¥100 (LIVE's 20 %), 85 % (spring's 15 %), 90 % (the
+        // default 10 %).
+        let refs: Vec<Option<i64>> = r1
+            .evidence
+            .listed
+            .iter()
+            .map(|e| e.reference_price)
+            .collect();
+        assert_eq!(refs, [Some(8_000), Some(8_500), Some(9_000)]);
+        let deepest = r1
+            .figures
+            .iter()
+            .find(|f| f.name == "deepest_discount")
+            .expect("deepest");
+        assert_eq!(
+            (deepest.value, deepest.threshold),
+            (dec("0.25"), Some(dec("0.2")))
+        );
+        assert!(
+            r1.message.en.contains("2 outside any approved promotion"),
+            "{}",
+            r1.message.en
+        );
+        assert!(
+            r1.message.en.contains("1 beyond promotion spring's 15 %"),
+            "{}",
+            r1.message.en
+        );
+        assert_eq!(r1.severity, Severity::Low);
+        let ga = r.get("promotion_depth/GA/NJ/-/2025-02").expect("GA");
+        assert_eq!(listed(ga), [("O5".to_string(), 1)]);
+    }
+
+    #[test]
+    fn an_unknown_id_in_a_promotion_names_its_field() {
+        let mut p = promo_policy();
+        p.promotion_depth.promotions[0].categories = vec!["tea".into(), "coffee".into()];
+        let e = super::super::detect(
+            &data(&[l("O1", "2025-02-15", "R1", "HZ", 10_000)]),
+            &p,
+            &ConflictInputs::default(),
+        )
+        .expect_err("unknown category");
+        assert!(
+            e.to_string()
+                .contains("promotion_depth.promotions[0].categories[1]"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn vertical_needs_assignments_and_an_ancestor_or_the_company() {
+        let to_c3 = |order, date, partner| L {
+            customer: "C3",
+            ..l(
+                order,
+                date,
+                partner,
+                if partner == "D2" { "NJ" } else { "HZ" },
+                10_000,
+            )
+        };
+        let rows = [
+            // C3 belongs to R1 in the first half of 2025.
+            to_c3("O1", "2025-02-03", "D1"), // R1's parent: vertical
+            to_c3("O2", "2025-02-04", "GA"), // R1's grandparent: vertical
+            to_c3("O3", "2025-02-05", ""),   // the company: vertical
+            to_c3("O4", "2025-02-06", "D2"), // unrelated peer: horizontal poaching, not vertical
+            to_c3("O5", "2025-02-07", "R1"), // R1 itself
+            to_c3("O6", "2025-07-05", "D1"), // after the assignment ended
+        ];
+        let data = data(&rows);
+        let r = run(
+            &data,
+            &ConflictPolicy::default(),
+            &ConflictInputs::default(),
+        );
+        assert!(of(&r, Detector::Vertical).is_empty());
+        let why = r.not_run.iter().find(|n| n.detector == Detector::Vertical);
+        assert_eq!(
+            why.map(|n| n.reason.en.as_str()),
+            Some("no customer assignments given")
+        );
+
+        let assignments = [Assignment {
+            customer: "C3".into(),
+            partner: "R1".into(),
+            from: Some(d("2025-01-01")),
+            to: Some(d("2025-06-30")),
+        }];
+        let inputs = ConflictInputs {
+            assignments: &assignments,
+            ..Default::default()
+        };
+        let r = run(&data, &ConflictPolicy::default(), &inputs);
+        assert_eq!(
+            ids(&r, Detector::Vertical),
+            [
+                "vertical/-/-/-/2025-02+R1",
+                "vertical/D1/-/-/2025-02+R1",
+                "vertical/GA/-/-/2025-02+R1"
+            ]
+        );
+        for f in of(&r, Detector::Vertical) {
+            assert_eq!(f.kind, ConflictKind::Vertical);
+            assert_eq!(f.parties, ["R1"]);
+            assert_eq!(f.evidence.lines, 1);
+        }
+        let company = r.get("vertical/-/-/-/2025-02+R1").expect("company");
+        assert_eq!(company.resolution, Resolution::Review);
+        assert_eq!(listed(company), [("O3".to_string(), 1)]);
+
+        let mut p = ConflictPolicy::default();
+        p.vertical.include_company = false;
+        let r = run(&data, &p, &inputs);
+        assert_eq!(ids(&r, Detector::Vertical).len(), 2);
+    }
+
+    #[test]
+    fn diverted_goods_from_sightings_and_ship_to() {
+        let data = data(&[l("O1", "2025-02-03", "R1", "HZ", 10_000)]);
+        let r = run(
+            &data,
+            &ConflictPolicy::default(),
+            &ConflictInputs::default(),
+        );
+        let why = r
+            .not_run
+            .iter()
+            .find(|n| n.detector == Detector::DivertedGoods);
+        assert_eq!(
+            why.map(|n| n.reason.en.as_str()),
+            Some("no shipments given")
+        );
+
+        let ship = |batch: &str, partner: &str, date: &str, to: &str| Shipment {
+            batch: batch.into(),
+            product: "G1".into(),
+            partner: partner.into(),
+            date: d(date),
+            quantity: 10,
+            ship_to: Some(to.into()),
+        };
+        let seen = |batch: &str, date: &str, territory: &str, seller: Option<&str>| Sighting {
+            batch: batch.into(),
+            date: d(date),
+            territory: territory.into(),
+            seller: seller.map(Into::into),
+            quantity: 1,
+        };
+        let shipments = [
+            ship("B-1", "D1", "2025-01-10", "HZ"),
+            // Delivered to NB, outside D2's JS: a finding against D2.
+            ship("B-2", "D2", "2025-01-10", "NB"),
+            // Shipped twice: to D1, later to R1.
+            ship("B-3", "D1", "2025-01-05", "HZ"),
+            ship("B-3", "R1", "2025-02-01", "HZ"),
+        ];
+        let sightings = [
+            // In NB, inside D1's ZJ: fine whoever sells it.
+            seen("B-1", "2025-02-01", "NB", Some("R1")),
+            // In NJ, sold by D2 and by someone unknown: against D1.
+            seen("B-1", "2025-02-03", "NJ", Some("D2")),
+            seen("B-1", "2025-02-04", "NJ", None),
+            // D1 itself selling in NJ is cross_region's business (from its sale lines).
+            seen("B-1", "2025-02-05", "NJ", Some("D1")),
+            // B-3 before R1's shipment was D1's; after it, R1's (not authorised in NB).
+            seen("B-3", "2025-01-20", "NJ", None),
+            seen("B-3", "2025-02-10", "NB", None),
+            // Never shipped, or seen before its first shipment: counted, not dropped.
+            seen("ZZ", "2025-02-11", "HZ", None),
+            seen("B-2", "2025-01-05", "NJ", None),
+        ];
+        let inputs = ConflictInputs {
+            shipments: &shipments,
+            sightings: &sightings,
+            ..Default::default()
+        };
+        let r = run(&data, &ConflictPolicy::default(), &inputs);
+        assert_eq!(
+            ids(&r, Detector::DivertedGoods),
+            [
+                "diverted_goods/-/-/-/2025-01",
+                "diverted_goods/D1/NJ/-/2025-01",
+                "diverted_goods/D2/NB/-/2025-01",
+                "diverted_goods/-/-/-/2025-02",
+                "diverted_goods/D1/NJ/-/2025-02",
+                "diverted_goods/R1/NB/-/2025-02"
+            ]
+        );
+        let feb = r.get("diverted_goods/D1/NJ/-/2025-02").expect("D1 feb");
+        assert_eq!(feb.parties, ["D2"]);
+        assert_eq!(feb.severity, Severity::High);
+        assert_eq!(feb.figures[0].value, dec("2"), "two sightings");
+        assert_eq!(
+            (feb.first_day, feb.last_day),
+            (d("2025-02-03"), d("2025-02-04"))
+        );
+        assert!(
+            feb.message.en.contains("by D2 and unknown sellers"),
+            "{}",
+            feb.message.en
+        );
+        assert!(feb.evidence.listed.is_empty());
+        let d2 = r.get("diverted_goods/D2/NB/-/2025-01").expect("D2");
+        assert_eq!((d2.figures[1].value, d2.evidence.quantity), (dec("1"), 10));
+        let unknown = r.get("diverted_goods/-/-/-/2025-02").expect("unknown");
+        assert_eq!(unknown.resolution, Resolution::Review);
+        assert!(
+            unknown.message.en.starts_with("1 sighting (1 unit)"),
+            "{}",
+            unknown.message.en
+        );
+        assert!(unknown.message.en.contains("ZZ"));
+    }
+
+    #[test]
+    fn evidence_is_limited_and_the_same_whatever_the_row_order() {
+        let rows = [
+            l("O3", "2025-02-04", "D1", "NJ", 10_000),
+            l("O1", "2025-02-05", "D1", "NJ", 10_000),
+            L {
+                line: 2,
+                ..l("O2", "2025-02-04", "D1", "NJ", 10_000)
+            },
+            l("O2", "2025-02-04", "D1", "NJ", 10_000),
+            l("O9", "2025-02-01", "R1", "HZ", 10_000),
+        ];
+        let mut p = ConflictPolicy::default();
+        p.evidence_limit = 2;
+        let forward = run(&data(&rows), &p, &ConflictInputs::default());
+        let f = forward
+            .get("cross_region/D1/NJ/-/2025-02")
+            .expect("finding");
+        // All four counted; the first two by (day, order id, line) listed.
+        assert_eq!(f.evidence.lines, 4);
+        assert_eq!(listed(f), [("O2".to_string(), 1), ("O2".to_string(), 2)]);
+        let mut reversed = rows;
+        reversed.reverse();
+        let backward = run(&data(&reversed), &p, &ConflictInputs::default());
+        assert_eq!(forward, backward);
+    }
+
+    #[test]
+    fn the_sample_gives_exactly_the_planted_lines_on_any_thread_count() {
+        let sample = crate::sample::generate(&crate::sample::SampleConfig::with_lines(200_000))
+            .expect("sample");
+        let mut policy = ConflictPolicy::sample_company();
+        policy.evidence_limit = 10_000;
+        let run_on = |threads| {
+            run(
+                &sample.dataset,
+                &policy,
+                &ConflictInputs {
+                    threads,
+                    ..Default::default()
+                },
+            )
+        };
+        let r = run_on(1);
+        let planted = &sample.planted;
+        let keyset = |v: &[crate::sample::PlantedLine]| -> BTreeSet<(String, u32)> {
+            v.iter().map(|p| (p.order.clone(), p.line)).collect()
+        };
+        for (det, who, lines) in [
+            (
+                Detector::CrossRegion,
+                &planted.cross_region_partner,
+                &planted.cross_region,
+            ),
+            (
+                Detector::BelowFloor,
+                &planted.below_floor_partner,
+                &planted.below_floor,
+            ),
+        ] {
+            let found = of(&r, det);
+            assert!(!found.is_empty(), "{det}");
+            assert!(
+                found
+                    .iter()
+                    .all(|f| f.partner.as_deref() == Some(who.as_str())),
+                "{det}"
+            );
+            let n: u64 = found.iter().map(|f| f.evidence.lines).sum();
+            assert_eq!(n, lines.len() as u64, "{det}");
+            let seen: BTreeSet<(String, u32)> = found.iter().flat_map(|f| listed(f)).collect();
+            assert_eq!(seen, keyset(lines), "{det}");
+        }
+        assert!(of(&r, Detector::PromotionDepth).is_empty());
+        assert!(of(&r, Detector::Vertical).is_empty());
+        assert_eq!(run_on(3), r, "1 and 3 threads");
+    }
+
+    #[test]
+    fn the_dense_price_index_agrees_with_the_price_list() {
+        let sample = crate::sample::generate(&crate::sample::SampleConfig::with_lines(50_000))
+            .expect("sample");
+        let data = &sample.dataset;
+        let policy = ConflictPolicy::default();
+        let cx = super::Context::new(data, &policy, &ConflictInputs::default()).expect("context");
+        let m = &data.master;
+        let change = sample.planted.price_change.expect("a price change");
+        let (mut by_channel, mut by_territory, mut before, mut after, mut none) = (0, 0, 0, 0, 0);
+        for c in &data.transactions.chunks {
+            for i in 0..c.len() {
+                let (p, ch, t, day) = (c.product[i], c.channel[i], c.territory[i], c.date[i]);
+                let rule = m.prices.lookup(&m.territories.tree, p, ch, t, Date(day));
+                let want = rule.map(|r| (r.retail_price, r.floor_price));
+                assert_eq!(cx.price(p, ch, t, day), want, "line {i}");
+                match rule {
+                    None => none += 1,
+                    Some(r) => {
+                        by_channel += usize::from(r.channel != crate::intern::NONE);
+                        by_territory += usize::from(r.territory != crate::intern::NONE);
+                        if day < change.0 {
+                            before += 1;
+                        } else {
+                            after += 1;
+                        }
+                    }
+                }
+            }
+        }
+        assert!(
+            by_channel > 0 && by_territory > 0,
+            "{by_channel} {by_territory}"
+        );
+        assert!(before > 0 && after > 0, "{before} {after} {none}");
+    }
 }
