@@ -1,12 +1,1738 @@
 //! Pattern detectors: undercutting, customer overlap, online undercut, channel switching and
 //! inventory imbalance.
+//!
+//! The four line detectors share two threaded passes over the columns:
+//!
+//! 1. the first pass finds the first and last day of the sale lines and the highest unit price
+//!    (to size the keys below), and, for channel switching, each customer's first purchase: its
+//!    earliest sale line over the whole data set (ties: the lowest order id, then the lowest
+//!    line), kept per worker in a dense array by customer code and merged by that order;
+//! 2. the second pass emits one packed `u64` key per sale line and detector —
+//!    `(partner, window) | price index in basis points` for undercutting,
+//!    `(window, customer) | partner` for customer overlap,
+//!    `(product, territory, window, side) | unit price` for online undercut — into buckets by
+//!    key range, and adds each later purchase to dense (first channel, window, channel) sums
+//!    and a shared per-customer bitset of (window, channel) for the distinct customers.
+//!
+//! The buckets of a key range are then radix-sorted on one worker each; medians are read off
+//! the sorted runs exactly (an even count takes the mean of the two middle values) and the
+//! customer overlap counts pairs within each (window, customer) run. Nothing depends on the
+//! thread count or the row order: keys are sorted, sums are exact, ties are broken by ids.
+//!
+//! Returns are ignored by every detector here: a return is neither a price nor a purchase.
 
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
+
+use rust_decimal::Decimal;
+
+use crate::date::{Date, Period};
+use crate::document::Label;
 use crate::error::Result;
+use crate::intern::{FxHashMap, NONE};
+use crate::model::Presence;
 
-use super::context::Context;
-use super::{Finding, NotRun};
+use super::context::{Context, cover_days};
+use super::{
+    ConflictKind, Detector, Evidence, EvidenceLine, Figure, Finding, NotRun, Resolution, Window,
+};
+
+/// Windows a detector may span; more (a data set over a thousand years) and it does not run.
+const MAX_WINDOWS: usize = 4096;
+
+/// Partners of one customer, window and peer group whose pairs are counted. A customer buying
+/// from more peers than this in one window is a marketplace or a data error, not a customer
+/// two partners compete for; only the first partners (by code) are paired, so the work per
+/// customer stays bounded.
+const MAX_PAIRED: usize = 64;
+
+/// Words of the channel-switching bitset (customers × windows × channels / 64) allowed: 512 MB.
+const MAX_SWITCH_WORDS: usize = 1 << 26;
+
+/// Pair counters held densely up to this many (windows × partners²); a map beyond.
+const MAX_DENSE_PAIRS: usize = 1 << 22;
 
 /// Run the pattern detectors.
-pub(super) fn detect(_cx: &Context<'_>, _not_run: &mut Vec<NotRun>) -> Result<Vec<Finding>> {
-    Ok(Vec::new())
+pub(super) fn detect(cx: &Context<'_>, not_run: &mut Vec<NotRun>) -> Result<Vec<Finding>> {
+    let policy = cx.policy;
+    for d in [
+        Detector::Undercutting,
+        Detector::CustomerOverlap,
+        Detector::OnlineUndercut,
+        Detector::ChannelSwitching,
+        Detector::Inventory,
+    ] {
+        if !policy.enabled(d) {
+            not_run.push(NotRun {
+                detector: d,
+                reason: Label::new("disabled by the policy", "策略未启用"),
+            });
+        }
+    }
+    let mut out = Vec::new();
+    let want = Want {
+        under: policy.enabled(Detector::Undercutting),
+        overlap: policy.enabled(Detector::CustomerOverlap),
+        online: policy.enabled(Detector::OnlineUndercut),
+        switching: policy.enabled(Detector::ChannelSwitching),
+    };
+    if want.under || want.overlap || want.online || want.switching {
+        line_patterns(cx, want, not_run, &mut out)?;
+    }
+    if policy.enabled(Detector::Inventory) {
+        inventory(cx, not_run, &mut out);
+    }
+    Ok(out)
+}
+
+/// Which line detectors run.
+#[derive(Debug, Clone, Copy)]
+struct Want {
+    under: bool,
+    overlap: bool,
+    online: bool,
+    switching: bool,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Small helpers
+
+/// Bits needed to hold `x` (at least 1).
+fn bits(x: u64) -> u32 {
+    (64 - x.leading_zeros()).max(1)
+}
+
+fn low_mask(b: u32) -> u64 {
+    if b >= 64 { u64::MAX } else { (1u64 << b) - 1 }
+}
+
+/// An i128 as a Decimal (saturating at the Decimal range).
+fn dec(x: i128) -> Decimal {
+    Decimal::try_from_i128_with_scale(x, 0).unwrap_or(if x < 0 {
+        Decimal::MIN
+    } else {
+        Decimal::MAX
+    })
+}
+
+/// An i128 sum narrowed to i64 (saturating).
+fn narrow(x: i128) -> i64 {
+    i64::try_from(x).unwrap_or(if x < 0 { i64::MIN } else { i64::MAX })
+}
+
+/// A ratio as a percentage for messages: `0.05` → `5 %`.
+fn pct(r: Decimal) -> String {
+    format!("{} %", (r * Decimal::ONE_HUNDRED).round_dp(2).normalize())
+}
+
+/// A decimal rounded for messages.
+fn show(d: Decimal, dp: u32) -> String {
+    d.round_dp(dp).normalize().to_string()
+}
+
+fn last_day(p: Period) -> Date {
+    p.end.add_days(-1)
+}
+
+/// Lines, units, amount and days of a group of lines.
+#[derive(Debug, Clone, Copy)]
+struct Acc {
+    lines: u64,
+    quantity: i128,
+    amount: i128,
+    first: i32,
+    last: i32,
+}
+
+impl Default for Acc {
+    fn default() -> Self {
+        Acc {
+            lines: 0,
+            quantity: 0,
+            amount: 0,
+            first: i32::MAX,
+            last: i32::MIN,
+        }
+    }
+}
+
+impl Acc {
+    #[inline]
+    fn add(&mut self, quantity: i64, amount: i64, day: i32) {
+        self.lines += 1;
+        self.quantity += i128::from(quantity);
+        self.amount += i128::from(amount);
+        self.first = self.first.min(day);
+        self.last = self.last.max(day);
+    }
+
+    fn merge(&mut self, o: &Acc) {
+        self.lines += o.lines;
+        self.quantity += o.quantity;
+        self.amount += o.amount;
+        self.first = self.first.min(o.first);
+        self.last = self.last.max(o.last);
+    }
+
+    fn evidence(&self, listed: Vec<EvidenceLine>) -> Evidence {
+        Evidence {
+            lines: self.lines,
+            quantity: narrow(self.quantity),
+            amount: narrow(self.amount),
+            listed,
+        }
+    }
+}
+
+/// The calendar windows of one detector over the days of the data, with a day → window table.
+#[derive(Debug)]
+struct Windows {
+    lo: i32,
+    table: Vec<u16>,
+    periods: Vec<Period>,
+}
+
+impl Windows {
+    /// The windows of `kind` covering `lo..=hi`; none when there would be more than
+    /// [`MAX_WINDOWS`].
+    fn new(kind: Window, lo: i32, hi: i32) -> Option<Windows> {
+        if lo > hi {
+            return Some(Windows {
+                lo,
+                table: Vec::new(),
+                periods: Vec::new(),
+            });
+        }
+        let mut periods = vec![kind.of(Date(lo))];
+        loop {
+            let end = periods.last().map_or(i32::MAX, |p| p.end.0);
+            if end > hi {
+                break;
+            }
+            if periods.len() >= MAX_WINDOWS {
+                return None;
+            }
+            periods.push(kind.of(Date(end)));
+        }
+        let mut table = Vec::with_capacity((hi - lo) as usize + 1);
+        let mut w = 0usize;
+        for d in lo..=hi {
+            while periods[w].end.0 <= d {
+                w += 1;
+            }
+            table.push(w as u16);
+        }
+        Some(Windows { lo, table, periods })
+    }
+
+    fn len(&self) -> usize {
+        self.periods.len()
+    }
+
+    /// The window of a day of a sale line (always within `lo..=hi`).
+    #[inline]
+    fn of(&self, day: i32) -> usize {
+        self.table
+            .get(day.wrapping_sub(self.lo) as u32 as usize)
+            .map_or(0, |&w| w as usize)
+    }
+}
+
+fn too_many_windows(d: Detector, kind: Window) -> NotRun {
+    let kind = format!("{kind:?}").to_lowercase();
+    NotRun {
+        detector: d,
+        reason: Label::new(
+            format!("the data spans more than {MAX_WINDOWS} {kind} windows"),
+            format!("数据跨度超过 {MAX_WINDOWS} 个统计窗口（{kind}）"),
+        ),
+    }
+}
+
+/// LSD radix sort of the keys of `parts` (only their low `bits` bits may be set), 11 bits a
+/// pass; a pass whose digit is the same in every key is skipped.
+fn radix_sort(parts: &[Vec<u64>], bits: u32) -> Vec<u64> {
+    const DIGIT: u32 = 11;
+    const BUCKETS: usize = 1 << DIGIT;
+    let n: usize = parts.iter().map(Vec::len).sum();
+    let passes = bits.div_ceil(DIGIT).max(1) as usize;
+    let mut hist = vec![[0usize; BUCKETS]; passes];
+    for p in parts {
+        for &k in p {
+            for (j, h) in hist.iter_mut().enumerate() {
+                h[((k >> (j as u32 * DIGIT)) as usize) & (BUCKETS - 1)] += 1;
+            }
+        }
+    }
+    let mut src: Vec<u64> = Vec::with_capacity(n);
+    for p in parts {
+        src.extend_from_slice(p);
+    }
+    let mut dst = vec![0u64; n];
+    for (j, h) in hist.iter().enumerate() {
+        if h.contains(&n) {
+            continue;
+        }
+        let mut off = [0usize; BUCKETS];
+        let mut sum = 0;
+        for (o, &c) in off.iter_mut().zip(h.iter()) {
+            *o = sum;
+            sum += c;
+        }
+        let shift = j as u32 * DIGIT;
+        for &k in &src {
+            let b = ((k >> shift) as usize) & (BUCKETS - 1);
+            dst[off[b]] = k;
+            off[b] += 1;
+        }
+        std::mem::swap(&mut src, &mut dst);
+    }
+    src
+}
+
+/// Per run of equal cells (`key >> vbits`) of sorted keys: the cell, its count and twice the
+/// median of its values (`key & mask`): the two middle values added (the same one twice for an
+/// odd count).
+fn medians(keys: &[u64], vbits: u32, mut f: impl FnMut(u64, u64, u128)) {
+    let mask = low_mask(vbits);
+    let mut i = 0;
+    while i < keys.len() {
+        let cell = keys[i] >> vbits;
+        let mut j = i + 1;
+        while j < keys.len() && keys[j] >> vbits == cell {
+            j += 1;
+        }
+        let n = j - i;
+        let a = keys[i + (n - 1) / 2] & mask;
+        let b = keys[i + n / 2] & mask;
+        f(cell, n as u64, u128::from(a) + u128::from(b));
+        i = j;
+    }
+}
+
+/// Splits cells `0..n` into `parts` contiguous ranges: `cell → part`.
+#[derive(Debug, Clone, Copy)]
+struct Split {
+    mul: u128,
+}
+
+impl Split {
+    fn new(cells: u64, parts: usize) -> Split {
+        Split {
+            mul: ((parts as u128) << 64) / u128::from(cells.max(1)),
+        }
+    }
+
+    #[inline]
+    fn of(self, cell: u64) -> usize {
+        ((u128::from(cell) * self.mul) >> 64) as usize
+    }
+}
+
+/// The order of two order codes by their ids (numeric ids by number).
+fn order_cmp(cx: &Context<'_>, a: u32, b: u32) -> Ordering {
+    if a == b {
+        return Ordering::Equal;
+    }
+    let orders = &cx.data.transactions.orders;
+    match (orders.get(a), orders.get(b)) {
+        (Some(x), Some(y)) => x.cmp(y).then(a.cmp(&b)),
+        _ => a.cmp(&b),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pass 1: day range, highest price, first purchases
+
+/// A customer's first purchase.
+#[derive(Debug, Clone, Copy)]
+struct First {
+    date: i32,
+    order: u32,
+    line: u32,
+    channel: u32,
+}
+
+const NO_FIRST: First = First {
+    date: i32::MAX,
+    order: NONE,
+    line: u32::MAX,
+    channel: NONE,
+};
+
+/// Whether `a` comes before `b`: earlier day, then lower order id, then lower line.
+#[inline]
+fn earlier(cx: &Context<'_>, a: &First, b: &First) -> bool {
+    match a.date.cmp(&b.date) {
+        Ordering::Less => true,
+        Ordering::Greater => false,
+        Ordering::Equal => match order_cmp(cx, a.order, b.order) {
+            Ordering::Less => true,
+            Ordering::Greater => false,
+            Ordering::Equal => a.line < b.line,
+        },
+    }
+}
+
+#[derive(Debug)]
+struct Scan {
+    lo: i32,
+    hi: i32,
+    max_price: i64,
+    first: Vec<First>,
+}
+
+fn first_pass(
+    cx: &Context<'_>,
+    ranges: &[Vec<(usize, usize, usize)>],
+    firsts: bool,
+) -> Result<Scan> {
+    let chunks = cx.chunks();
+    let n_cust = if firsts { cx.master.customers.len() } else { 0 };
+    let parts = cx.par_map(ranges, |runs| {
+        let mut s = Scan {
+            lo: i32::MAX,
+            hi: i32::MIN,
+            max_price: 0,
+            first: vec![NO_FIRST; n_cust],
+        };
+        for &(ci, a, b) in runs {
+            let c = &chunks[ci];
+            for i in a..b {
+                if c.quantity[i] < 0 {
+                    continue;
+                }
+                let d = c.date[i];
+                s.lo = s.lo.min(d);
+                s.hi = s.hi.max(d);
+                s.max_price = s.max_price.max(c.unit_price[i]);
+                if let Some(f) = s.first.get_mut(c.customer[i] as usize)
+                    && d <= f.date
+                {
+                    let cand = First {
+                        date: d,
+                        order: c.order[i],
+                        line: c.line[i],
+                        channel: c.channel[i],
+                    };
+                    if earlier(cx, &cand, f) {
+                        *f = cand;
+                    }
+                }
+            }
+        }
+        s
+    })?;
+    let mut it = parts.into_iter();
+    let mut all = it.next().unwrap_or(Scan {
+        lo: i32::MAX,
+        hi: i32::MIN,
+        max_price: 0,
+        first: Vec::new(),
+    });
+    for s in it {
+        all.lo = all.lo.min(s.lo);
+        all.hi = all.hi.max(s.hi);
+        all.max_price = all.max_price.max(s.max_price);
+        for (f, g) in all.first.iter_mut().zip(&s.first) {
+            if earlier(cx, g, f) {
+                *f = *g;
+            }
+        }
+    }
+    Ok(all)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Layouts of the keys of pass 2
+
+/// Undercutting: key `(partner × windows + window) << vbits | index in basis points`.
+#[derive(Debug)]
+struct UnderPlan {
+    win: Windows,
+    vbits: u32,
+    bits: u32,
+    split: Split,
+}
+
+/// Customer overlap: key `(window × customers + customer) << pbits | partner`.
+#[derive(Debug)]
+struct OverlapPlan {
+    win: Windows,
+    n_cust: u64,
+    pbits: u32,
+    bits: u32,
+    split: Split,
+}
+
+/// Online undercut: key `cell << vbits | unit price`, cell
+/// `((product × territories + territory) × windows + window) × sides + side` with side 0 for
+/// the offline channels together and `1 + k` for the k-th online channel.
+#[derive(Debug)]
+struct OnlinePlan {
+    win: Windows,
+    /// Territory code → index of its ancestor-or-self at the level, or NONE.
+    terr: Vec<u32>,
+    /// Territory index → code.
+    terr_code: Vec<u32>,
+    /// Channel code → side, or NONE.
+    side: Vec<u32>,
+    /// Side → channel code (side 0: NONE).
+    side_channel: Vec<u32>,
+    n_sides: u64,
+    vbits: u32,
+    bits: u32,
+    split: Split,
+}
+
+impl OnlinePlan {
+    #[inline]
+    fn cell(&self, product: u32, territory: u32, channel: u32, day: i32) -> Option<u64> {
+        let t = *self.terr.get(territory as usize)?;
+        let s = *self.side.get(channel as usize)?;
+        if t == NONE || s == NONE {
+            return None;
+        }
+        let nt = self.terr_code.len() as u64;
+        let nw = self.win.len() as u64;
+        Some(
+            ((u64::from(product) * nt + u64::from(t)) * nw + self.win.of(day) as u64)
+                * self.n_sides
+                + u64::from(s),
+        )
+    }
+}
+
+/// Channel switching: sums per (first channel, window, channel) and a per-customer bitset of
+/// (window, channel).
+#[derive(Debug)]
+struct SwitchPlan {
+    win: Windows,
+    first: Vec<First>,
+    n_chan: usize,
+    stride: usize,
+    bitset: Vec<AtomicU64>,
+}
+
+#[derive(Debug)]
+struct Plans {
+    under: Option<UnderPlan>,
+    overlap: Option<OverlapPlan>,
+    online: Option<OnlinePlan>,
+    switching: Option<SwitchPlan>,
+    parts: usize,
+}
+
+fn plans(
+    cx: &Context<'_>,
+    want: Want,
+    scan: Scan,
+    parts: usize,
+    not_run: &mut Vec<NotRun>,
+) -> Plans {
+    let p = cx.policy;
+    let m = cx.master;
+    let (lo, hi) = (scan.lo, scan.hi);
+    let n_part = m.partners.len() as u64;
+    let max_price = scan.max_price.max(0) as u64;
+    let too_big = |d: Detector, what: &str, zh: &str| NotRun {
+        detector: d,
+        reason: Label::new(
+            format!("{what}: too many to count exactly"),
+            format!("{zh}过多，无法精确统计"),
+        ),
+    };
+    let mut plans = Plans {
+        under: None,
+        overlap: None,
+        online: None,
+        switching: None,
+        parts,
+    };
+    if want.under && n_part > 0 {
+        match Windows::new(p.undercutting.window, lo, hi) {
+            None => not_run.push(too_many_windows(
+                Detector::Undercutting,
+                p.undercutting.window,
+            )),
+            Some(win) => {
+                let slots = n_part * win.len().max(1) as u64;
+                let vbits = bits(max_price.saturating_mul(10_000));
+                let b = bits(slots - 1) + vbits;
+                if b > 64 || max_price > (u64::MAX >> 14) {
+                    not_run.push(too_big(
+                        Detector::Undercutting,
+                        "partners × windows × price indices",
+                        "伙伴 × 窗口 × 价格指数",
+                    ));
+                } else {
+                    plans.under = Some(UnderPlan {
+                        win,
+                        vbits,
+                        bits: b,
+                        split: Split::new(slots, parts),
+                    });
+                }
+            }
+        }
+    }
+    if want.overlap && n_part > 0 {
+        match Windows::new(p.customer_overlap.window, lo, hi) {
+            None => not_run.push(too_many_windows(
+                Detector::CustomerOverlap,
+                p.customer_overlap.window,
+            )),
+            Some(win) => {
+                let n_cust = m.customers.len() as u64;
+                let cells = n_cust.saturating_mul(win.len().max(1) as u64);
+                let pbits = bits(n_part - 1);
+                let b = bits(cells.saturating_sub(1)) + pbits;
+                if b > 64 || cells == u64::MAX {
+                    not_run.push(too_big(
+                        Detector::CustomerOverlap,
+                        "windows × customers × partners",
+                        "窗口 × 客户 × 伙伴",
+                    ));
+                } else {
+                    plans.overlap = Some(OverlapPlan {
+                        win,
+                        n_cust,
+                        pbits,
+                        bits: b,
+                        split: Split::new(cells, parts),
+                    });
+                }
+            }
+        }
+    }
+    if want.online {
+        let r = &p.online_undercut;
+        match Windows::new(r.window, lo, hi) {
+            None => not_run.push(too_many_windows(Detector::OnlineUndercut, r.window)),
+            Some(win) => {
+                let n_terr = m.territories.len();
+                let mut terr_code: Vec<u32> = (0..n_terr as u32)
+                    .filter(|&t| {
+                        m.territories
+                            .get(t)
+                            .is_some_and(|x| x.level == r.territory_level)
+                    })
+                    .collect();
+                terr_code.sort_unstable();
+                let mut terr = vec![NONE; n_terr];
+                for (t, slot) in terr.iter_mut().enumerate() {
+                    if let Some(a) = cx.territory_at(t as u32, r.territory_level)
+                        && let Ok(k) = terr_code.binary_search(&a)
+                    {
+                        *slot = k as u32;
+                    }
+                }
+                let n_chan = m.channels.len();
+                let mut side = vec![NONE; n_chan];
+                let mut side_channel = vec![NONE];
+                for (c, s) in side.iter_mut().enumerate() {
+                    match m.channels.get(c as u32).map(|x| x.presence) {
+                        Some(Presence::Offline) => *s = 0,
+                        Some(Presence::Online) => {
+                            *s = side_channel.len() as u32;
+                            side_channel.push(c as u32);
+                        }
+                        None => {}
+                    }
+                }
+                let n_sides = side_channel.len() as u64;
+                let cells = (m.products.len() as u64)
+                    .saturating_mul(terr_code.len() as u64)
+                    .saturating_mul(win.len().max(1) as u64)
+                    .saturating_mul(n_sides);
+                let vbits = bits(max_price);
+                let b = bits(cells.saturating_sub(1)) + vbits;
+                if n_sides > 1 && !terr_code.is_empty() && cells > 0 {
+                    if b > 64 || cells == u64::MAX {
+                        not_run.push(too_big(
+                            Detector::OnlineUndercut,
+                            "products × territories × windows × channels × prices",
+                            "产品 × 区域 × 窗口 × 渠道 × 价格",
+                        ));
+                    } else {
+                        plans.online = Some(OnlinePlan {
+                            win,
+                            terr,
+                            terr_code,
+                            side,
+                            side_channel,
+                            n_sides,
+                            vbits,
+                            bits: b,
+                            split: Split::new(cells, parts),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    if want.switching {
+        let r = &p.channel_switching;
+        match Windows::new(r.window, lo, hi) {
+            None => not_run.push(too_many_windows(Detector::ChannelSwitching, r.window)),
+            Some(win) => {
+                let n_chan = m.channels.len();
+                let stride = (win.len() * n_chan).div_ceil(64);
+                let words = scan.first.len().saturating_mul(stride);
+                if words > MAX_SWITCH_WORDS {
+                    not_run.push(too_big(
+                        Detector::ChannelSwitching,
+                        "customers × windows × channels",
+                        "客户 × 窗口 × 渠道",
+                    ));
+                } else {
+                    plans.switching = Some(SwitchPlan {
+                        win,
+                        first: scan.first,
+                        n_chan,
+                        stride,
+                        bitset: (0..words).map(|_| AtomicU64::new(0)).collect(),
+                    });
+                }
+            }
+        }
+    }
+    plans
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pass 2
+
+/// One worker's share of pass 2.
+#[derive(Debug, Default)]
+struct Part {
+    under: Vec<Vec<u64>>,
+    under_acc: Vec<Acc>,
+    overlap: Vec<Vec<u64>>,
+    online: Vec<Vec<u64>>,
+    switch_acc: Vec<Acc>,
+}
+
+fn second_pass(
+    cx: &Context<'_>,
+    ranges: &[Vec<(usize, usize, usize)>],
+    pl: &Plans,
+) -> Result<Vec<Part>> {
+    let chunks = cx.chunks();
+    let n_part = cx.master.partners.len();
+    cx.par_map(ranges, |runs| {
+        let mut st = Part {
+            under: vec![Vec::new(); if pl.under.is_some() { pl.parts } else { 0 }],
+            overlap: vec![Vec::new(); if pl.overlap.is_some() { pl.parts } else { 0 }],
+            online: vec![Vec::new(); if pl.online.is_some() { pl.parts } else { 0 }],
+            ..Part::default()
+        };
+        if let Some(u) = &pl.under {
+            st.under_acc = vec![Acc::default(); n_part * u.win.len()];
+        }
+        if let Some(s) = &pl.switching {
+            st.switch_acc = vec![Acc::default(); s.n_chan * s.win.len() * s.n_chan];
+        }
+        for &(ci, a, b) in runs {
+            let c = &chunks[ci];
+            for i in a..b {
+                let q = c.quantity[i];
+                if q < 0 {
+                    continue;
+                }
+                let day = c.date[i];
+                let partner = c.partner[i];
+                let customer = c.customer[i];
+                let channel = c.channel[i];
+                let price = c.unit_price[i].max(0);
+                if let Some(u) = &pl.under
+                    && (partner as usize) < n_part
+                    && let Some((retail, _)) = cx.price(c.product[i], channel, c.territory[i], day)
+                    && retail > 0
+                {
+                    let bp = (i128::from(price) * 10_000 / i128::from(retail)) as u64;
+                    let slot = (partner as usize * u.win.len() + u.win.of(day)) as u64;
+                    st.under[u.split.of(slot)].push(slot << u.vbits | bp);
+                    st.under_acc[slot as usize].add(q, c.amount[i], day);
+                }
+                if let Some(o) = &pl.overlap
+                    && (partner as usize) < n_part
+                    && u64::from(customer) < o.n_cust
+                {
+                    let cell = o.win.of(day) as u64 * o.n_cust + u64::from(customer);
+                    st.overlap[o.split.of(cell)].push(cell << o.pbits | u64::from(partner));
+                }
+                if let Some(on) = &pl.online
+                    && let Some(cell) = on.cell(c.product[i], c.territory[i], channel, day)
+                {
+                    st.online[on.split.of(cell)].push(cell << on.vbits | price as u64);
+                }
+                if let Some(s) = &pl.switching
+                    && let Some(f) = s.first.get(customer as usize)
+                    && f.date != i32::MAX
+                    && c.order[i] != f.order
+                    && (f.channel as usize) < s.n_chan
+                    && (channel as usize) < s.n_chan
+                {
+                    let w = s.win.of(day);
+                    let k = (f.channel as usize * s.win.len() + w) * s.n_chan + channel as usize;
+                    st.switch_acc[k].add(q, c.amount[i], day);
+                    let bit = w * s.n_chan + channel as usize;
+                    let word = &s.bitset[customer as usize * s.stride + bit / 64];
+                    let m = 1u64 << (bit % 64);
+                    if word.load(AtomicOrdering::Relaxed) & m == 0 {
+                        word.fetch_or(m, AtomicOrdering::Relaxed);
+                    }
+                }
+            }
+        }
+        st
+    })
+}
+
+/// The keys of bucket `d` of every worker.
+fn bucket(
+    parts: &mut [Part],
+    pick: impl Fn(&mut Part) -> &mut Vec<Vec<u64>>,
+) -> Vec<Vec<Vec<u64>>> {
+    let n = parts.first_mut().map_or(0, |p| pick(p).len());
+    let mut out: Vec<Vec<Vec<u64>>> = (0..n).map(|_| Vec::new()).collect();
+    for p in parts.iter_mut() {
+        for (d, keys) in pick(p).iter_mut().enumerate() {
+            if let Some(o) = out.get_mut(d) {
+                o.push(std::mem::take(keys));
+            }
+        }
+    }
+    out
+}
+
+fn line_patterns(
+    cx: &Context<'_>,
+    want: Want,
+    not_run: &mut Vec<NotRun>,
+    out: &mut Vec<Finding>,
+) -> Result<()> {
+    let ranges = cx.ranges();
+    let scan = first_pass(cx, &ranges, want.switching)?;
+    if scan.lo > scan.hi {
+        return Ok(());
+    }
+    let pl = plans(cx, want, scan, ranges.len(), not_run);
+    let mut parts = second_pass(cx, &ranges, &pl)?;
+    if let Some(u) = &pl.under {
+        let buckets = bucket(&mut parts, |p| &mut p.under);
+        let runs = cx.par_map(&buckets, |b| {
+            let keys = radix_sort(b, u.bits);
+            let mut v: Vec<(u64, u64, u128)> = Vec::new();
+            medians(&keys, u.vbits, |cell, n, m2| v.push((cell, n, m2)));
+            v
+        })?;
+        let mut acc = vec![Acc::default(); parts.first().map_or(0, |p| p.under_acc.len())];
+        for p in &parts {
+            for (a, b) in acc.iter_mut().zip(&p.under_acc) {
+                a.merge(b);
+            }
+        }
+        undercutting(cx, u, runs.concat(), &acc, out);
+    }
+    if let Some(o) = &pl.overlap {
+        let buckets = bucket(&mut parts, |p| &mut p.overlap);
+        let counted = cx.par_map(&buckets, |b| overlap_counts(cx, o, b))?;
+        overlap(cx, o, counted, out);
+    }
+    if let Some(on) = &pl.online {
+        let buckets = bucket(&mut parts, |p| &mut p.online);
+        let runs = cx.par_map(&buckets, |b| {
+            let keys = radix_sort(b, on.bits);
+            let mut v: Vec<(u64, u64, u128)> = Vec::new();
+            medians(&keys, on.vbits, |cell, n, m2| v.push((cell, n, m2)));
+            v
+        })?;
+        online(cx, on, &ranges, runs.concat(), out)?;
+    }
+    if let Some(s) = &pl.switching {
+        let mut acc = vec![Acc::default(); parts.first().map_or(0, |p| p.switch_acc.len())];
+        for p in &parts {
+            for (a, b) in acc.iter_mut().zip(&p.switch_acc) {
+                a.merge(b);
+            }
+        }
+        switching(cx, s, &acc, out);
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Undercutting
+
+/// A partner's peer group: depth in the partner tree and fixed channel.
+fn peer_class(cx: &Context<'_>, p: u32) -> (u16, u32) {
+    let parts = &cx.master.partners;
+    (parts.hierarchy.tree.depth(p), parts.channel(p))
+}
+
+/// The median of twice-medians, times four: the two middle values added.
+fn median4(sorted: &[u128]) -> u128 {
+    let n = sorted.len();
+    sorted[(n - 1) / 2] + sorted[n / 2]
+}
+
+fn undercutting(
+    cx: &Context<'_>,
+    u: &UnderPlan,
+    runs: Vec<(u64, u64, u128)>,
+    acc: &[Acc],
+    out: &mut Vec<Finding>,
+) {
+    let rule = &cx.policy.undercutting;
+    let m = cx.master;
+    let nw = u.win.len() as u64;
+    // (window, class) → [(partner, lines, twice the median)], partners ascending.
+    type Members = Vec<(u32, u64, u128)>;
+    let mut groups: BTreeMap<(u64, (u16, u32)), Members> = BTreeMap::new();
+    for (slot, n, m2) in runs {
+        if n < u64::from(rule.min_lines) {
+            continue;
+        }
+        let (p, w) = ((slot / nw) as u32, slot % nw);
+        groups
+            .entry((w, peer_class(cx, p)))
+            .or_default()
+            .push((p, n, m2));
+    }
+    let one_minus_gap = Decimal::ONE - rule.gap;
+    for ((w, (_, channel)), members) in groups {
+        if members.len() <= rule.min_peers as usize {
+            continue;
+        }
+        let period = u.win.periods[w as usize];
+        for (k, &(p, n, m2)) in members.iter().enumerate() {
+            let mut others: Vec<u128> = members
+                .iter()
+                .enumerate()
+                .filter(|&(j, _)| j != k)
+                .map(|(_, x)| x.2)
+                .collect();
+            others.sort_unstable();
+            // index = m2 / 20000; peer median = m4 / 40000.
+            let median = dec(m2 as i128) / Decimal::from(20_000);
+            let peer = dec(median4(&others) as i128) / Decimal::from(40_000);
+            let threshold = peer * one_minus_gap;
+            if median >= threshold {
+                continue;
+            }
+            let id = m.partners.id(p).to_string();
+            let peers: Vec<String> = {
+                let mut v: Vec<String> = members
+                    .iter()
+                    .filter(|x| x.0 != p)
+                    .map(|x| m.partners.id(x.0).to_string())
+                    .collect();
+                v.sort();
+                v
+            };
+            let a = acc
+                .get(p as usize * u.win.len() + w as usize)
+                .copied()
+                .unwrap_or_default();
+            let (first_day, last_day) = if a.lines > 0 {
+                (Date(a.first), Date(a.last))
+            } else {
+                (period.start, last_day(period))
+            };
+            let mi = show(median, 4);
+            let pm = show(peer, 4);
+            let th = show(threshold, 4);
+            out.push(Finding {
+                id: Finding::make_id(Detector::Undercutting, Some(&id), None, None, period, &[]),
+                detector: Detector::Undercutting,
+                kind: ConflictKind::Horizontal,
+                partner: Some(id.clone()),
+                channels: if channel == NONE {
+                    Vec::new()
+                } else {
+                    vec![m.channels.id(channel).to_string()]
+                },
+                territory: None,
+                product: None,
+                period,
+                first_day,
+                last_day,
+                severity: rule.severity,
+                repeats: 0,
+                resolution: super::context::PENDING,
+                message: Label::new(
+                    format!(
+                        "{id} sold at a median price index of {mi} of the retail price in {period}, more than {} below the median {pm} of its {} peers (same level and channel): threshold {th}, {n} priced sale lines",
+                        pct(rule.gap),
+                        peers.len()
+                    ),
+                    format!(
+                        "{id} 在 {period} 的成交价中位数为零售价的 {mi}，比 {} 家同级同渠道伙伴的中位数 {pm} 低 {} 以上（阈值 {th}），共 {n} 行有价销售",
+                        peers.len(),
+                        pct(rule.gap)
+                    ),
+                ),
+                figures: vec![
+                    Figure::new("median_price_index", median, Some(threshold), "ratio"),
+                    Figure::new("peer_median", peer, None, "ratio"),
+                    Figure::new(
+                        "lines",
+                        Decimal::from(n),
+                        Some(Decimal::from(rule.min_lines)),
+                        "lines",
+                    ),
+                    Figure::new(
+                        "peers",
+                        Decimal::from(peers.len() as u64),
+                        Some(Decimal::from(rule.min_peers)),
+                        "partners",
+                    ),
+                ],
+                parties: peers,
+                evidence: a.evidence(Vec::new()),
+                cause: None,
+            });
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Customer overlap
+
+/// Pair counts, dense or in a map.
+#[derive(Debug)]
+enum Pairs {
+    Dense(Vec<u32>),
+    Sparse(FxHashMap<u64, u32>),
+}
+
+impl Pairs {
+    fn new(n: usize) -> Pairs {
+        if n <= MAX_DENSE_PAIRS {
+            Pairs::Dense(vec![0; n])
+        } else {
+            Pairs::Sparse(FxHashMap::default())
+        }
+    }
+
+    #[inline]
+    fn add(&mut self, i: u64, by: u32) {
+        match self {
+            Pairs::Dense(v) => {
+                if let Some(x) = v.get_mut(i as usize) {
+                    *x += by;
+                }
+            }
+            Pairs::Sparse(m) => *m.entry(i).or_insert(0) += by,
+        }
+    }
+
+    fn merge(&mut self, o: &Pairs) {
+        o.each(|i, n| self.add(i, n));
+    }
+
+    fn each(&self, mut f: impl FnMut(u64, u32)) {
+        match self {
+            Pairs::Dense(v) => {
+                for (i, &n) in v.iter().enumerate() {
+                    if n > 0 {
+                        f(i as u64, n);
+                    }
+                }
+            }
+            Pairs::Sparse(m) => {
+                for (&i, &n) in m {
+                    f(i, n);
+                }
+            }
+        }
+    }
+}
+
+/// Per bucket: distinct customers per (window, partner) and shared customers per
+/// (window, partner, partner) of one peer class.
+fn overlap_counts(cx: &Context<'_>, o: &OverlapPlan, keys: &[Vec<u64>]) -> (Vec<u32>, Pairs) {
+    let n_part = cx.master.partners.len();
+    let nw = o.win.len();
+    let class: Vec<(u16, u32)> = (0..n_part as u32).map(|p| peer_class(cx, p)).collect();
+    let mut keys = radix_sort(keys, o.bits);
+    keys.dedup();
+    let mut customers = vec![0u32; nw * n_part];
+    let mut pairs = Pairs::new(nw.saturating_mul(n_part).saturating_mul(n_part));
+    let pmask = low_mask(o.pbits);
+    let mut group: Vec<u32> = Vec::new();
+    let mut i = 0;
+    while i < keys.len() {
+        let cell = keys[i] >> o.pbits;
+        let w = (cell / o.n_cust) as usize;
+        group.clear();
+        while i < keys.len() && keys[i] >> o.pbits == cell {
+            group.push((keys[i] & pmask) as u32);
+            i += 1;
+        }
+        for &p in &group {
+            customers[w * n_part + p as usize] += 1;
+        }
+        if group.len() < 2 {
+            continue;
+        }
+        // Peer classes of the group, partners ascending within each.
+        group.sort_unstable_by_key(|&p| (class[p as usize], p));
+        let mut s = 0;
+        while s < group.len() {
+            let c = class[group[s] as usize];
+            let mut e = s + 1;
+            while e < group.len() && class[group[e] as usize] == c {
+                e += 1;
+            }
+            let members = &group[s..e.min(s + MAX_PAIRED)];
+            for (x, &a) in members.iter().enumerate() {
+                for &b in &members[x + 1..] {
+                    let idx = ((w * n_part + a as usize) * n_part + b as usize) as u64;
+                    pairs.add(idx, 1);
+                }
+            }
+            s = e;
+        }
+    }
+    (customers, pairs)
+}
+
+fn overlap(
+    cx: &Context<'_>,
+    o: &OverlapPlan,
+    counted: Vec<(Vec<u32>, Pairs)>,
+    out: &mut Vec<Finding>,
+) {
+    let rule = &cx.policy.customer_overlap;
+    let m = cx.master;
+    let n_part = m.partners.len();
+    let mut it = counted.into_iter();
+    let Some((mut customers, mut pairs)) = it.next() else {
+        return;
+    };
+    for (c, p) in it {
+        for (a, b) in customers.iter_mut().zip(&c) {
+            *a += b;
+        }
+        pairs.merge(&p);
+    }
+    let mut found: Vec<(u64, u32)> = Vec::new();
+    pairs.each(|i, n| {
+        if n >= rule.min_shared {
+            found.push((i, n));
+        }
+    });
+    found.sort_unstable();
+    for (i, shared) in found {
+        let i = i as usize;
+        let b = (i % n_part) as u32;
+        let a = (i / n_part % n_part) as u32;
+        let w = i / n_part / n_part;
+        let ca = customers[w * n_part + a as usize];
+        let cb = customers[w * n_part + b as usize];
+        let smaller = ca.min(cb).max(1);
+        let share = Decimal::from(shared) / Decimal::from(smaller);
+        if share < rule.threshold {
+            continue;
+        }
+        let period = o.win.periods[w];
+        let (mut ia, mut ib) = (m.partners.id(a).to_string(), m.partners.id(b).to_string());
+        let (mut na, mut nb) = (ca, cb);
+        if ib < ia {
+            std::mem::swap(&mut ia, &mut ib);
+            std::mem::swap(&mut na, &mut nb);
+        }
+        let channel = m.partners.channel(a);
+        let depth = m.partners.hierarchy.tree.depth(a);
+        out.push(Finding {
+            id: Finding::make_id(
+                Detector::CustomerOverlap,
+                None,
+                None,
+                None,
+                period,
+                &[&ia, &ib],
+            ),
+            detector: Detector::CustomerOverlap,
+            kind: ConflictKind::Horizontal,
+            partner: None,
+            parties: vec![ia.clone(), ib.clone()],
+            channels: if channel == NONE {
+                Vec::new()
+            } else {
+                vec![m.channels.id(channel).to_string()]
+            },
+            territory: None,
+            product: None,
+            period,
+            first_day: period.start,
+            last_day: last_day(period),
+            severity: rule.severity,
+            repeats: 0,
+            resolution: Resolution::Review,
+            message: Label::new(
+                format!(
+                    "{ia} and {ib} (level {}, same channel) shared {shared} customers in {period}: {} of the smaller customer base ({} and {} customers; threshold {})",
+                    depth + 1,
+                    pct(share),
+                    na,
+                    nb,
+                    pct(rule.threshold)
+                ),
+                format!(
+                    "{ia} 与 {ib}（第 {} 级，同渠道）在 {period} 共有 {shared} 位相同客户，占较小一方客户数的 {}（客户数 {} 与 {}；阈值 {}）",
+                    depth + 1,
+                    pct(share),
+                    na,
+                    nb,
+                    pct(rule.threshold)
+                ),
+            ),
+            figures: vec![
+                Figure::new("overlap_share", share, Some(rule.threshold), "ratio"),
+                Figure::new(
+                    "shared_customers",
+                    Decimal::from(shared),
+                    Some(Decimal::from(rule.min_shared)),
+                    "customers",
+                ),
+                Figure::new(format!("customers:{ia}"), Decimal::from(na), None, "customers"),
+                Figure::new(format!("customers:{ib}"), Decimal::from(nb), None, "customers"),
+            ],
+            evidence: Evidence::default(),
+            cause: None,
+        });
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Online undercut
+
+/// An online channel's median in a cell below the offline median there.
+#[derive(Debug)]
+struct Undercut {
+    /// Cell of the online side.
+    cell: u64,
+    online: (u64, u128),
+    offline: (u64, u128),
+}
+
+fn online(
+    cx: &Context<'_>,
+    on: &OnlinePlan,
+    ranges: &[Vec<(usize, usize, usize)>],
+    runs: Vec<(u64, u64, u128)>,
+    out: &mut Vec<Finding>,
+) -> Result<()> {
+    let rule = &cx.policy.online_undercut;
+    let min = u64::from(rule.min_lines);
+    let keep = Decimal::ONE - rule.tolerance;
+    let mut flagged: Vec<Undercut> = Vec::new();
+    // Runs are sorted by cell; a group's offline side (0) comes first.
+    let mut i = 0;
+    while i < runs.len() {
+        let group = runs[i].0 / on.n_sides;
+        let mut j = i;
+        while j < runs.len() && runs[j].0 / on.n_sides == group {
+            j += 1;
+        }
+        let cells = &runs[i..j];
+        i = j;
+        let Some(&(c0, n_off, off2)) = cells.first() else {
+            continue;
+        };
+        if c0 % on.n_sides != 0 || n_off < min {
+            continue;
+        }
+        for &(cell, n, m2) in &cells[1..] {
+            // online median < offline median × (1 − tolerance), both as twice-medians.
+            if n >= min && dec(m2 as i128) < dec(off2 as i128) * keep {
+                flagged.push(Undercut {
+                    cell,
+                    online: (n, m2),
+                    offline: (n_off, off2),
+                });
+            }
+        }
+    }
+    if flagged.is_empty() {
+        return Ok(());
+    }
+    // The evidence: the online lines of each flagged cell, and the offline channels seen in
+    // its (product, territory, window).
+    let index: FxHashMap<u64, usize> = flagged
+        .iter()
+        .enumerate()
+        .map(|(k, f)| (f.cell, k))
+        .collect();
+    let groups: FxHashMap<u64, usize> = flagged
+        .iter()
+        .enumerate()
+        .map(|(k, f)| (f.cell / on.n_sides, k))
+        .collect();
+    let limit = cx.policy.evidence_limit as usize;
+    let chunks = cx.chunks();
+    type Found = (Vec<Acc>, Vec<Vec<EvidenceLine>>, Vec<Vec<u32>>);
+    let parts: Vec<Found> = cx.par_map(ranges, |runs| {
+        let mut acc = vec![Acc::default(); flagged.len()];
+        let mut listed: Vec<Vec<EvidenceLine>> = vec![Vec::new(); flagged.len()];
+        let mut offline: Vec<Vec<u32>> = vec![Vec::new(); flagged.len()];
+        for &(ci, a, b) in runs {
+            let c = &chunks[ci];
+            for r in a..b {
+                if c.quantity[r] < 0 {
+                    continue;
+                }
+                let Some(cell) = on.cell(c.product[r], c.territory[r], c.channel[r], c.date[r])
+                else {
+                    continue;
+                };
+                if cell % on.n_sides == 0 {
+                    if let Some(&g) = groups.get(&(cell / on.n_sides))
+                        && !offline[g].contains(&c.channel[r])
+                    {
+                        offline[g].push(c.channel[r]);
+                    }
+                } else if let Some(&k) = index.get(&cell) {
+                    acc[k].add(c.quantity[r], c.amount[r], c.date[r]);
+                    if listed[k].len() < limit {
+                        listed[k].push(cx.evidence_line(ci, r, None));
+                    }
+                }
+            }
+        }
+        (acc, listed, offline)
+    })?;
+    let mut acc = vec![Acc::default(); flagged.len()];
+    let mut listed: Vec<Vec<EvidenceLine>> = vec![Vec::new(); flagged.len()];
+    let mut offline: Vec<Vec<u32>> = vec![Vec::new(); flagged.len()];
+    for (pa, pl, po) in parts {
+        for k in 0..flagged.len() {
+            acc[k].merge(&pa[k]);
+            let room = limit.saturating_sub(listed[k].len());
+            listed[k].extend(pl[k].iter().take(room).cloned());
+            offline[k].extend(&po[k]);
+        }
+    }
+    let m = cx.master;
+    let cur = cx.data.currency();
+    let nt = on.terr_code.len() as u64;
+    let nw = on.win.len() as u64;
+    for (k, f) in flagged.iter().enumerate() {
+        let side = (f.cell % on.n_sides) as usize;
+        let rest = f.cell / on.n_sides;
+        let w = (rest % nw) as usize;
+        let t = on.terr_code[((rest / nw) % nt) as usize];
+        let product = (rest / nw / nt) as u32;
+        let period = on.win.periods[w];
+        let channel = on.side_channel[side];
+        let (pid, tid, cid) = (
+            m.products.id(product).to_string(),
+            m.territories.id(t).to_string(),
+            m.channels.id(channel).to_string(),
+        );
+        let mut off = std::mem::take(&mut offline[k]);
+        // The group's offline channels are those of any of its flagged cells.
+        for (j, g) in flagged.iter().enumerate() {
+            if j != k && g.cell / on.n_sides == f.cell / on.n_sides {
+                off.extend(&offline[j]);
+            }
+        }
+        let mut off_ids: Vec<String> = off.iter().map(|&c| m.channels.id(c).to_string()).collect();
+        off_ids.sort();
+        off_ids.dedup();
+        // Twice-medians in minor units → medians in major units.
+        let minor = cur.to_decimal(1) / Decimal::TWO;
+        let on_med = dec(f.online.1 as i128) * minor;
+        let off_med = dec(f.offline.1 as i128) * minor;
+        let threshold = off_med * keep;
+        let a = acc[k];
+        let (first_day, last_day_) = if a.lines > 0 {
+            (Date(a.first), Date(a.last))
+        } else {
+            (period.start, last_day(period))
+        };
+        let mut channels = vec![cid.clone()];
+        channels.extend(off_ids.iter().cloned());
+        // Flagged cells have on_med < off_med × (1 − tolerance), so off_med > 0.
+        let drop = Decimal::ONE - on_med / off_med;
+        out.push(Finding {
+            id: Finding::make_id(
+                Detector::OnlineUndercut,
+                None,
+                Some(&tid),
+                Some(&pid),
+                period,
+                &[&cid],
+            ),
+            detector: Detector::OnlineUndercut,
+            kind: ConflictKind::MultiChannel,
+            partner: None,
+            parties: Vec::new(),
+            channels,
+            territory: Some(tid.clone()),
+            product: Some(pid.clone()),
+            period,
+            first_day,
+            last_day: last_day_,
+            severity: rule.severity,
+            repeats: 0,
+            resolution: Resolution::Review,
+            message: Label::new(
+                format!(
+                    "{pid} in {tid}, {period}: median price {} on {cid} ({} lines) is {} below the offline median {} ({} lines, {}); tolerance {}, threshold {}",
+                    show(on_med, 2),
+                    f.online.0,
+                    pct(drop.round_dp(4)),
+                    show(off_med, 2),
+                    f.offline.0,
+                    off_ids.join(", "),
+                    pct(rule.tolerance),
+                    show(threshold, 2)
+                ),
+                format!(
+                    "{pid} 在 {tid}（{period}）：{cid} 成交价中位数 {}（{} 行）比线下中位数 {}（{} 行，{}）低 {}；容差 {}，阈值 {}",
+                    show(on_med, 2),
+                    f.online.0,
+                    show(off_med, 2),
+                    f.offline.0,
+                    off_ids.join("、"),
+                    pct(drop.round_dp(4)),
+                    pct(rule.tolerance),
+                    show(threshold, 2)
+                ),
+            ),
+            figures: vec![
+                Figure::new("online_median", on_med, Some(threshold), cur.code.clone()),
+                Figure::new("offline_median", off_med, None, cur.code.clone()),
+                Figure::new(
+                    "online_lines",
+                    Decimal::from(f.online.0),
+                    Some(Decimal::from(rule.min_lines)),
+                    "lines",
+                ),
+                Figure::new(
+                    "offline_lines",
+                    Decimal::from(f.offline.0),
+                    Some(Decimal::from(rule.min_lines)),
+                    "lines",
+                ),
+            ],
+            evidence: a.evidence(std::mem::take(&mut listed[k])),
+            cause: None,
+        });
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Channel switching
+
+fn switching(cx: &Context<'_>, s: &SwitchPlan, acc: &[Acc], out: &mut Vec<Finding>) {
+    let rule = &cx.policy.channel_switching;
+    let m = cx.master;
+    let cur = cx.data.currency();
+    let (nw, nc) = (s.win.len(), s.n_chan);
+    // Distinct customers per (first channel, window, channel) and per (first channel, window).
+    let mut buyers = vec![0u32; nc * nw * nc];
+    let mut any = vec![0u32; nc * nw];
+    for (c, f) in s.first.iter().enumerate() {
+        if f.date == i32::MAX || f.channel as usize >= nc {
+            continue;
+        }
+        let a = f.channel as usize;
+        let words = &s.bitset[c * s.stride..(c + 1) * s.stride];
+        let mut last_w = usize::MAX;
+        for (wi, word) in words.iter().enumerate() {
+            let mut x = word.load(AtomicOrdering::Relaxed);
+            while x != 0 {
+                let bit = wi * 64 + x.trailing_zeros() as usize;
+                x &= x - 1;
+                let (w, b) = (bit / nc, bit % nc);
+                buyers[(a * nw + w) * nc + b] += 1;
+                if w != last_w {
+                    any[a * nw + w] += 1;
+                    last_w = w;
+                }
+            }
+        }
+    }
+    for a in 0..nc {
+        for w in 0..nw {
+            let row = &acc[(a * nw + w) * nc..(a * nw + w + 1) * nc];
+            let total: i128 = row.iter().map(|x| x.amount).sum();
+            if total <= 0 {
+                continue;
+            }
+            for (b, x) in row.iter().enumerate() {
+                let n = buyers[(a * nw + w) * nc + b];
+                if b == a || n < rule.min_customers || x.amount <= 0 {
+                    continue;
+                }
+                let share = dec(x.amount) / dec(total);
+                if share < rule.threshold {
+                    continue;
+                }
+                let period = s.win.periods[w];
+                let (ia, ib) = (
+                    m.channels.id(a as u32).to_string(),
+                    m.channels.id(b as u32).to_string(),
+                );
+                let all = any[a * nw + w];
+                let rev_b = cur.format(narrow(x.amount));
+                let rev_t = cur.format(narrow(total));
+                out.push(Finding {
+                    id: Finding::make_id(
+                        Detector::ChannelSwitching,
+                        None,
+                        None,
+                        None,
+                        period,
+                        &[&ia, &ib],
+                    ),
+                    detector: Detector::ChannelSwitching,
+                    kind: ConflictKind::MultiChannel,
+                    partner: None,
+                    parties: Vec::new(),
+                    channels: vec![ia.clone(), ib.clone()],
+                    territory: None,
+                    product: None,
+                    period,
+                    first_day: Date(x.first),
+                    last_day: Date(x.last),
+                    severity: rule.severity,
+                    repeats: 0,
+                    resolution: Resolution::Review,
+                    message: Label::new(
+                        format!(
+                            "Customers first won on {ia} spent {} of their later revenue in {period} on {ib}: {rev_b} of {rev_t} {}, {n} of {all} returning customers (threshold {}, at least {} customers)",
+                            pct(share.round_dp(4)),
+                            cur.code,
+                            pct(rule.threshold),
+                            rule.min_customers
+                        ),
+                        format!(
+                            "首购于 {ia} 的客户在 {period} 的后续消费有 {} 流向 {ib}：{rev_b} / {rev_t} {}，{all} 位回购客户中 {n} 位（阈值 {}，至少 {} 位客户）",
+                            pct(share.round_dp(4)),
+                            cur.code,
+                            pct(rule.threshold),
+                            rule.min_customers
+                        ),
+                    ),
+                    figures: vec![
+                        Figure::new("switch_share", share, Some(rule.threshold), "ratio"),
+                        Figure::new(
+                            "switching_customers",
+                            Decimal::from(n),
+                            Some(Decimal::from(rule.min_customers)),
+                            "customers",
+                        ),
+                        Figure::new(
+                            "returning_customers",
+                            Decimal::from(all),
+                            None,
+                            "customers",
+                        ),
+                        Figure::new(
+                            "revenue_switched",
+                            cur.to_decimal(narrow(x.amount)),
+                            None,
+                            cur.code.clone(),
+                        ),
+                        Figure::new(
+                            "later_revenue",
+                            cur.to_decimal(narrow(total)),
+                            None,
+                            cur.code.clone(),
+                        ),
+                    ],
+                    evidence: x.evidence(Vec::new()),
+                    cause: None,
+                });
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Inventory
+
+fn inventory(cx: &Context<'_>, not_run: &mut Vec<NotRun>, out: &mut Vec<Finding>) {
+    let inv = &cx.data.ops.inventory;
+    if inv.is_empty() {
+        not_run.push(NotRun {
+            detector: Detector::Inventory,
+            reason: Label::new("no inventory snapshots", "无库存盘点数据"),
+        });
+        return;
+    }
+    let rule = &cx.policy.inventory;
+    let m = cx.master;
+    let n_part = m.partners.len();
+    let backlog = Decimal::from(rule.backlog_days);
+    let target = Decimal::from(rule.target_days);
+    // Each partner's territories at the level.
+    let regions: Vec<Vec<u32>> = (0..n_part as u32)
+        .map(|p| {
+            let mut v: Vec<u32> = m
+                .partners
+                .grants(p)
+                .iter()
+                .filter_map(|&(g, _)| cx.territory_at(g, rule.territory_level))
+                .collect();
+            v.sort_by(|&a, &b| m.territories.id(a).cmp(m.territories.id(b)));
+            v.dedup();
+            v
+        })
+        .collect();
+    // Snapshots by (date, product, partner); a repeated count keeps the last row.
+    let mut rows: Vec<usize> = (0..inv.len())
+        .filter(|&i| (inv[i].partner as usize) < n_part)
+        .collect();
+    rows.sort_by_key(|&i| (inv[i].date, inv[i].product, inv[i].partner, i));
+    rows.dedup_by(|later, earlier| {
+        let (x, y) = (&inv[*later], &inv[*earlier]);
+        if (x.date, x.product, x.partner) == (y.date, y.product, y.partner) {
+            *earlier = *later;
+            true
+        } else {
+            false
+        }
+    });
+    let to_units = |d: Decimal| i64::try_from(d).unwrap_or(i64::MAX);
+    // (partner id, product id, month) → the finding of the latest snapshot day in the month.
+    let mut found: BTreeMap<(String, String, Date), Finding> = BTreeMap::new();
+    let mut s = 0;
+    while s < rows.len() {
+        let key = (inv[rows[s]].date, inv[rows[s]].product);
+        let mut e = s + 1;
+        while e < rows.len() && (inv[rows[e]].date, inv[rows[e]].product) == key {
+            e += 1;
+        }
+        let group = &rows[s..e];
+        s = e;
+        let out_of_stock: Vec<usize> = group
+            .iter()
+            .copied()
+            .filter(|&i| inv[i].on_hand <= 0 && inv[i].daily_sales_rate > Decimal::ZERO)
+            .collect();
+        if out_of_stock.is_empty() {
+            continue;
+        }
+        for &x in group {
+            let snap = &inv[x];
+            let Some(cover) = cover_days(snap.on_hand, snap.daily_sales_rate) else {
+                continue;
+            };
+            if cover <= backlog {
+                continue;
+            }
+            let mine = &regions[snap.partner as usize];
+            // Peers out of stock sharing a territory; the territory: the first shared one.
+            let mut peers: Vec<(String, i64)> = Vec::new();
+            let mut shared: Option<u32> = None;
+            for &y in &out_of_stock {
+                let peer = &inv[y];
+                if peer.partner == snap.partner {
+                    continue;
+                }
+                let Some(&t) = mine
+                    .iter()
+                    .find(|t| regions[peer.partner as usize].contains(t))
+                else {
+                    continue;
+                };
+                if shared.is_none_or(|s| m.territories.id(t) < m.territories.id(s)) {
+                    shared = Some(t);
+                }
+                let need =
+                    to_units((target * peer.daily_sales_rate).ceil()).saturating_sub(peer.on_hand);
+                peers.push((m.partners.id(peer.partner).to_string(), need));
+            }
+            let Some(territory) = shared else {
+                continue;
+            };
+            peers.sort();
+            let surplus = snap
+                .on_hand
+                .saturating_sub(to_units((target * snap.daily_sales_rate).floor()));
+            let need: i64 = peers.iter().fold(0i64, |a, p| a.saturating_add(p.1));
+            let transfer = surplus.min(need);
+            if transfer <= 0 {
+                continue;
+            }
+            let (pid, prod, tid) = (
+                m.partners.id(snap.partner).to_string(),
+                m.products.id(snap.product).to_string(),
+                m.territories.id(territory).to_string(),
+            );
+            let period = Window::Month.of(snap.date);
+            let names: Vec<&str> = peers.iter().map(|p| p.0.as_str()).collect();
+            let cover_s = show(cover, 1);
+            let mut figures = vec![
+                Figure::new("cover_days", cover, Some(backlog), "days"),
+                Figure::new("on_hand", Decimal::from(snap.on_hand), None, "units"),
+                Figure::new("daily_sales_rate", snap.daily_sales_rate, None, "units"),
+                Figure::new("transfer", Decimal::from(transfer), None, "units"),
+            ];
+            for (peer, need) in &peers {
+                figures.push(Figure::new(
+                    format!("shortfall:{peer}"),
+                    Decimal::from(*need),
+                    None,
+                    "units",
+                ));
+            }
+            let f = Finding {
+                id: Finding::make_id(
+                    Detector::Inventory,
+                    Some(&pid),
+                    Some(&tid),
+                    Some(&prod),
+                    period,
+                    &[],
+                ),
+                detector: Detector::Inventory,
+                kind: ConflictKind::Horizontal,
+                partner: Some(pid.clone()),
+                parties: peers.iter().map(|p| p.0.clone()).collect(),
+                channels: Vec::new(),
+                territory: Some(tid.clone()),
+                product: Some(prod.clone()),
+                period,
+                first_day: snap.date,
+                last_day: snap.date,
+                severity: rule.severity,
+                repeats: 0,
+                resolution: Resolution::Transfer,
+                message: Label::new(
+                    format!(
+                        "On {} {pid} held {} units of {prod}, {cover_s} days of cover (backlog above {} days), while {} in {tid} had none but sell it: transfer {transfer} units (to {} days of cover on both sides)",
+                        snap.date,
+                        snap.on_hand,
+                        rule.backlog_days,
+                        names.join(", "),
+                        rule.target_days
+                    ),
+                    format!(
+                        "{} {pid} 持有 {prod} {} 件，可售 {cover_s} 天（积压线 {} 天），而 {tid} 的 {} 已断货仍在销售：建议调货 {transfer} 件（双方均按 {} 天可售量）",
+                        snap.date,
+                        snap.on_hand,
+                        rule.backlog_days,
+                        names.join("、"),
+                        rule.target_days
+                    ),
+                ),
+                figures,
+                evidence: Evidence::default(),
+                cause: None,
+            };
+            found.insert((pid, prod, period.start), f);
+        }
+    }
+    out.extend(found.into_values());
 }
