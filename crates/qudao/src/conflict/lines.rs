@@ -2044,8 +2044,10 @@ mod tests {
             l("O2", "2025-02-04", "D1", "NJ", 10_000),
             l("O9", "2025-02-01", "R1", "HZ", 10_000),
         ];
-        let mut p = ConflictPolicy::default();
-        p.evidence_limit = 2;
+        let p = ConflictPolicy {
+            evidence_limit: 2,
+            ..Default::default()
+        };
         let forward = run(&data(&rows), &p, &ConflictInputs::default());
         let f = forward
             .get("cross_region/D1/NJ/-/2025-02")
