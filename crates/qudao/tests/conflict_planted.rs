@@ -1,0 +1,607 @@
+//! Planted-violation tests of the conflict detectors: the sample company is clean but for the
+//! trouble it plants itself (cross-region and below-floor lines); every other detector is
+//! tested by planting one case into a copy of the clean data and checking that exactly that
+//! case is found — the right detector, partner, parties, territory, product and period — and
+//! that nothing else appears (precision and recall both 100 % on planted cases).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::OnceLock;
+
+use qudao::conflict::{
+    Assignment, ConflictInputs, ConflictKind, ConflictPolicy, ConflictReport, Detector, Finding,
+    Shipment, Sighting, detect,
+};
+use qudao::dataset::{DatasetBuilder, TxInput};
+use qudao::intern::NONE;
+use qudao::master::{MasterData, MasterDocument};
+use qudao::model::{Customer, Presence, PriceEntry};
+use qudao::ops::{InventorySnapshot, Operational};
+use qudao::reject::Strictness;
+use qudao::sample::{Sample, SampleConfig, generate};
+use qudao::transactions::TxKind;
+use qudao::{Dataset, Date, Period};
+use rust_decimal::Decimal;
+
+/// Sample size: big enough for the pattern detectors' minimums (30 priced lines per partner
+/// and quarter, 20 shared customers), small enough for a debug test run.
+const LINES: usize = 60_000;
+
+struct Fixture {
+    sample: Sample,
+    /// The sample policy over the clean sample.
+    base: ConflictReport,
+    /// The clean sample's lines, owned.
+    lines: Vec<Line>,
+}
+
+/// The sample and its report, made once for every test of this file.
+fn fixture() -> &'static Fixture {
+    static F: OnceLock<Fixture> = OnceLock::new();
+    F.get_or_init(|| {
+        let sample = generate(&SampleConfig::with_lines(LINES)).expect("the sample generates");
+        let base = run(&sample.dataset, &ConflictInputs::default());
+        let lines = lines_of(&sample.dataset);
+        Fixture {
+            sample,
+            base,
+            lines,
+        }
+    })
+}
+
+fn run(data: &Dataset, inputs: &ConflictInputs<'_>) -> ConflictReport {
+    detect(data, &ConflictPolicy::sample_company(), inputs).expect("detects")
+}
+
+fn d(s: &str) -> Date {
+    s.parse().expect("date")
+}
+
+/// One transaction line with owned ids: what the rebuild pushes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Line {
+    order: String,
+    line: u32,
+    date: Date,
+    customer: String,
+    partner: Option<String>,
+    channel: String,
+    product: String,
+    territory: String,
+    quantity: i64,
+    unit_price: i64,
+    amount: i64,
+    cost: Option<i64>,
+    original_order: Option<String>,
+}
+
+impl Line {
+    /// A planted sale line (amount = quantity × unit price, no cost).
+    #[allow(clippy::too_many_arguments)]
+    fn sale(
+        order: &str,
+        line: u32,
+        date: Date,
+        customer: &str,
+        partner: Option<&str>,
+        channel: &str,
+        product: &str,
+        territory: &str,
+        quantity: i64,
+        unit_price: i64,
+    ) -> Line {
+        Line {
+            order: order.into(),
+            line,
+            date,
+            customer: customer.into(),
+            partner: partner.map(Into::into),
+            channel: channel.into(),
+            product: product.into(),
+            territory: territory.into(),
+            quantity,
+            unit_price,
+            amount: quantity * unit_price,
+            cost: None,
+            original_order: None,
+        }
+    }
+}
+
+/// Every line of a data set, in row order, with its ids from the interners.
+fn lines_of(data: &Dataset) -> Vec<Line> {
+    let m = &data.master;
+    let tx = &data.transactions;
+    let name = |code: u32, f: &dyn Fn(u32) -> String| {
+        if code == NONE { String::new() } else { f(code) }
+    };
+    let mut out = Vec::with_capacity(tx.len());
+    for c in &tx.chunks {
+        for i in 0..c.len() {
+            out.push(Line {
+                order: tx.order_id(c.order[i]),
+                line: c.line[i],
+                date: Date(c.date[i]),
+                customer: name(c.customer[i], &|x| m.customers.id(x).to_string()),
+                partner: (c.partner[i] != NONE).then(|| m.partners.id(c.partner[i]).to_string()),
+                channel: name(c.channel[i], &|x| m.channels.id(x).to_string()),
+                product: name(c.product[i], &|x| m.products.id(x).to_string()),
+                territory: name(c.territory[i], &|x| m.territories.id(x).to_string()),
+                quantity: c.quantity[i],
+                unit_price: c.unit_price[i],
+                amount: c.amount[i],
+                cost: c.cost_of(i),
+                original_order: (c.original_order[i] != NONE)
+                    .then(|| tx.order_id(c.original_order[i])),
+            });
+        }
+    }
+    out
+}
+
+/// A data set from a master document, lines and operational tables, strictly (a planted line
+/// the builder refuses fails the test).
+fn build(doc: MasterDocument, lines: &[Line], ops: &Operational) -> Dataset {
+    let master = MasterData::new(doc).expect("the master document checks");
+    let mut b = DatasetBuilder::new(master, Strictness::Strict);
+    b.reserve(lines.len());
+    for (i, l) in lines.iter().enumerate() {
+        let t = TxInput {
+            order: &l.order,
+            line: l.line,
+            date: l.date,
+            customer: &l.customer,
+            partner: l.partner.as_deref(),
+            channel: &l.channel,
+            product: &l.product,
+            territory: &l.territory,
+            kind: if l.quantity < 0 {
+                TxKind::Return
+            } else {
+                TxKind::Sale
+            },
+            quantity: l.quantity,
+            unit_price: l.unit_price,
+            amount: l.amount,
+            cost: l.cost,
+            original_order: l.original_order.as_deref(),
+        };
+        b.push(&t, i as u64 + 1)
+            .unwrap_or_else(|e| panic!("line {l:?} is refused: {e}"));
+    }
+    *b.ops_mut() = ops.clone();
+    b.finish().expect("the data set builds")
+}
+
+/// The clean sample rebuilt with `doc` (its master document, possibly with more price entries
+/// or customers), the clean lines after `edit`, and `planted` lines appended.
+fn rebuild(doc: MasterDocument, edit: impl Fn(&mut Line), planted: &[Line]) -> Dataset {
+    let f = fixture();
+    let mut lines = f.lines.clone();
+    lines.iter_mut().for_each(edit);
+    lines.extend_from_slice(planted);
+    build(doc, &lines, &f.sample.dataset.ops)
+}
+
+fn doc() -> MasterDocument {
+    fixture().sample.dataset.master.to_document()
+}
+
+fn ids(r: &ConflictReport) -> BTreeSet<&str> {
+    r.findings.iter().map(|f| f.id.as_str()).collect()
+}
+
+/// The findings of `after` that the clean sample does not have; and no finding of the clean
+/// sample disappears.
+fn new_findings<'a>(after: &'a ConflictReport) -> Vec<&'a Finding> {
+    let base = ids(&fixture().base);
+    let now = ids(after);
+    let gone: Vec<&&str> = base.difference(&now).collect();
+    assert!(
+        gone.is_empty(),
+        "findings of the clean sample disappeared: {gone:?}"
+    );
+    after
+        .findings
+        .iter()
+        .filter(|f| !base.contains(f.id.as_str()))
+        .collect()
+}
+
+/// The only new finding, which must be of `detector`.
+fn only_new<'a>(after: &'a ConflictReport, detector: Detector) -> &'a Finding {
+    let new = new_findings(after);
+    assert_eq!(
+        new.len(),
+        1,
+        "exactly one new finding expected, got {:#?}",
+        new.iter()
+            .map(|f| (&f.id, &f.message.en))
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(new[0].detector, detector, "{:#?}", new[0]);
+    new[0]
+}
+
+fn listed(f: &Finding) -> BTreeSet<(String, u32)> {
+    f.evidence
+        .listed
+        .iter()
+        .map(|e| (e.order.clone(), e.line))
+        .collect()
+}
+
+/// The retail and floor price in force, minor units.
+fn price_of(
+    m: &MasterData,
+    product: &str,
+    channel: &str,
+    territory: &str,
+    day: Date,
+) -> (i64, i64) {
+    let r = m
+        .prices
+        .lookup(
+            &m.territories.tree,
+            m.products.code(product).expect("product"),
+            m.channels.code(channel).expect("channel"),
+            m.territories.code(territory).expect("territory"),
+            day,
+        )
+        .expect("a price rule in force");
+    (r.retail_price, r.floor_price)
+}
+
+/// Partners a planted case may use: not planted, never suspended or terminated.
+fn clean(id: &str) -> bool {
+    let p = &fixture().sample.planted;
+    id != p.cross_region_partner
+        && id != p.below_floor_partner
+        && id != p.overstocked_partner
+        && !p.suspended_partners.iter().any(|x| x == id)
+        && !p.terminated_partners.iter().any(|x| x == id)
+}
+
+/// A customer record for a planted customer.
+fn new_customer(id: &str, channel: &str, territory: &str, first: Date) -> Customer {
+    Customer {
+        id: id.into(),
+        acquisition_channel: Some(channel.into()),
+        territory: Some(territory.into()),
+        first_seen: Some(first),
+        member_tier: None,
+    }
+}
+
+fn figure(f: &Finding, name: &str) -> (Decimal, Option<Decimal>) {
+    let x = f
+        .figures
+        .iter()
+        .find(|x| x.name == name)
+        .unwrap_or_else(|| panic!("{}: no figure {name}", f.id));
+    (x.value, x.threshold)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The clean sample and the trouble it plants itself
+
+#[test]
+fn the_rebuild_gives_the_same_report() {
+    let f = fixture();
+    let again = rebuild(doc(), |_| {}, &[]);
+    assert_eq!(
+        again.transactions.len(),
+        f.sample.dataset.transactions.len()
+    );
+    assert_eq!(run(&again, &ConflictInputs::default()), f.base);
+}
+
+#[test]
+fn the_sample_gives_exactly_its_planted_cross_region_and_below_floor_lines() {
+    let f = fixture();
+    let planted = &f.sample.planted;
+    eprintln!("clean sample: {:?}", f.base.counts());
+    for x in &f.base.findings {
+        eprintln!("  {} — {}", x.id, x.message.en);
+    }
+    let mut policy = ConflictPolicy::sample_company();
+    policy.evidence_limit = 10_000;
+    let all = detect(&f.sample.dataset, &policy, &ConflictInputs::default()).expect("detects");
+    for (detector, partner, lines) in [
+        (
+            Detector::CrossRegion,
+            &planted.cross_region_partner,
+            &planted.cross_region,
+        ),
+        (
+            Detector::BelowFloor,
+            &planted.below_floor_partner,
+            &planted.below_floor,
+        ),
+    ] {
+        assert!(!lines.is_empty(), "the sample plants {detector} lines");
+        let found: Vec<&Finding> = all.of(detector).collect();
+        assert!(!found.is_empty(), "{detector}: nothing found");
+        for x in &found {
+            assert_eq!(x.partner.as_ref(), Some(partner), "{detector}: {}", x.id);
+        }
+        // Every line counted, and the listed lines are exactly the planted ones.
+        let counted: u64 = found.iter().map(|x| x.evidence.lines).sum();
+        assert_eq!(counted, lines.len() as u64, "{detector}: lines counted");
+        let mut got: BTreeSet<(String, u32)> = BTreeSet::new();
+        for x in &found {
+            assert_eq!(x.evidence.listed.len() as u64, x.evidence.lines);
+            got.extend(listed(x));
+        }
+        let want: BTreeSet<(String, u32)> =
+            lines.iter().map(|l| (l.order.clone(), l.line)).collect();
+        assert_eq!(
+            got, want,
+            "{detector}: the listed lines are the planted ones"
+        );
+        // One finding per territory and month of the planted lines.
+        let mut cells: BTreeSet<(String, Period)> = BTreeSet::new();
+        let by_key: BTreeMap<(String, u32), &qudao::sample::PlantedLine> = lines
+            .iter()
+            .map(|l| ((l.order.clone(), l.line), l))
+            .collect();
+        for x in &found {
+            for e in &x.evidence.listed {
+                let p = by_key[&(e.order.clone(), e.line)];
+                assert_eq!(Some(&p.territory), x.territory.as_ref());
+                assert_eq!(e.territory, p.territory);
+                assert!(x.period.contains(e.date));
+                cells.insert((p.territory.clone(), x.period));
+            }
+        }
+        assert_eq!(cells.len(), found.len(), "{detector}: one finding per cell");
+        // The default limit lists the first 20 of each and still counts them all.
+        let limited: u64 = f.base.of(detector).map(|x| x.evidence.lines).sum();
+        assert_eq!(limited, lines.len() as u64);
+        assert!(f.base.of(detector).all(|x| x.evidence.listed.len() <= 20));
+    }
+    // Only those partners are found by anything: no finding against a clean partner. The
+    // sample also plants an overstocked partner, whose backlog meets peers that ran out of the
+    // product on a few month ends (transfer suggestions).
+    for x in &f.base.findings {
+        if let Some(p) = &x.partner {
+            let ok = match x.detector {
+                Detector::CrossRegion => p == &planted.cross_region_partner,
+                Detector::BelowFloor => p == &planted.below_floor_partner,
+                Detector::Inventory => p == &planted.overstocked_partner,
+                _ => false,
+            };
+            assert!(
+                ok,
+                "a finding against the clean partner {p}: {} — {}",
+                x.id, x.message.en
+            );
+        }
+    }
+    // Every finding explains itself.
+    for x in &f.base.findings {
+        assert!(
+            !x.message.en.is_empty() && !x.message.zh.is_empty(),
+            "{}",
+            x.id
+        );
+        assert!(x.first_day <= x.last_day, "{}", x.id);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// One planted case per detector
+
+/// Planted orders sort after every sample order id (`SO…`, `RO…`), so a planted line never
+/// becomes a customer's first purchase by the order-id tie-break.
+fn order(case: char, n: usize) -> String {
+    format!("Z{case}{n:07}")
+}
+
+#[test]
+fn promotion_depth_finds_a_company_discount_beyond_the_maximum_and_beyond_the_promotion() {
+    // The sample's floors are 85 % of retail, so any discount deeper than the 35 % maximum is
+    // below the floor too (below_floor wins). A clearance entry on TMALL (floor 50 % of retail)
+    // for one product opens the room between: 60 % of retail in March 2025 is a 40 % discount,
+    // outside any promotion. In November 2025 (a second clearance entry) the Double-11
+    // promotion allows TMALL 45 % from the 1st to the 11th: 58 % of retail (42 % off) is
+    // allowed, 50 % (50 % off, at the floor, not below it) is beyond the promotion.
+    let f = fixture();
+    let mut doc = doc();
+    let general = |id: &str| {
+        let e: Vec<&PriceEntry> = doc.prices.iter().filter(|e| e.product == id).collect();
+        (e.len() == 1
+            && e[0].channel.is_none()
+            && e[0].territory.is_none()
+            && e[0].valid_from.is_none()
+            && e[0].valid_to.is_none())
+        .then(|| e[0].clone())
+    };
+    let entry = doc
+        .products
+        .iter()
+        .find_map(|p| general(&p.id))
+        .expect("a product with one general price entry");
+    let product = entry.product.clone();
+    let clearance = |from: &str, to: &str| PriceEntry {
+        product: product.clone(),
+        channel: Some("TMALL".into()),
+        territory: None,
+        retail_price: entry.retail_price,
+        floor_price: entry.retail_price / Decimal::TWO,
+        valid_from: Some(d(from)),
+        valid_to: Some(d(to)),
+    };
+    doc.prices.push(clearance("2025-03-01", "2025-03-31"));
+    doc.prices.push(clearance("2025-11-01", "2025-11-30"));
+    let retail = f
+        .sample
+        .dataset
+        .currency()
+        .from_decimal(entry.retail_price)
+        .expect("money");
+    assert_eq!(
+        retail % 100,
+        0,
+        "whole yuan, so 60 %, 58 % and 50 % are exact"
+    );
+    let t = "ZJ-HZ";
+    // (day, percent of retail): 3 in March, 2 allowed and 2 too deep in November.
+    let plan = [
+        ("2025-03-10", 60),
+        ("2025-03-11", 60),
+        ("2025-03-20", 60),
+        ("2025-11-05", 58),
+        ("2025-11-06", 58),
+        ("2025-11-05", 50),
+        ("2025-11-07", 50),
+    ];
+    let mut planted = Vec::new();
+    for (k, (day, pct)) in plan.iter().enumerate() {
+        let c = format!("ZA{k:03}");
+        doc.customers.push(new_customer(&c, "TMALL", t, d(day)));
+        planted.push(Line::sale(
+            &order('A', k),
+            1,
+            d(day),
+            &c,
+            None,
+            "TMALL",
+            &product,
+            t,
+            1,
+            retail * pct / 100,
+        ));
+    }
+    let data = rebuild(doc, |_| {}, &planted);
+    assert_eq!(
+        price_of(&data.master, &product, "TMALL", t, d("2025-03-10")),
+        (retail, retail / 2)
+    );
+    let report = run(&data, &ConflictInputs::default());
+    let new = new_findings(&report);
+    assert_eq!(new.len(), 2, "{new:#?}");
+    let expect = [
+        (
+            "2025-03",
+            d("2025-03-10"),
+            d("2025-03-20"),
+            &planted[..3],
+            "0.4",
+            "0.35",
+        ),
+        (
+            "2025-11",
+            d("2025-11-05"),
+            d("2025-11-07"),
+            &planted[5..],
+            "0.5",
+            "0.45",
+        ),
+    ];
+    for (x, (month, first, last, lines, deepest, allowed)) in new.iter().zip(expect) {
+        assert_eq!(x.detector, Detector::PromotionDepth);
+        assert_eq!(
+            x.id,
+            Finding::make_id(
+                Detector::PromotionDepth,
+                None,
+                Some(t),
+                None,
+                Period::month_of(first),
+                &[]
+            )
+        );
+        assert_eq!(x.period.to_string(), month);
+        assert_eq!(x.partner, None, "the company's own channel");
+        assert_eq!(x.kind, ConflictKind::Vertical);
+        assert_eq!(x.territory.as_deref(), Some(t));
+        assert_eq!(x.channels, ["TMALL"]);
+        assert_eq!((x.first_day, x.last_day), (first, last));
+        assert_eq!(x.evidence.lines, lines.len() as u64);
+        let want: BTreeSet<(String, u32)> =
+            lines.iter().map(|l| (l.order.clone(), l.line)).collect();
+        assert_eq!(listed(x), want);
+        let (value, threshold) = figure(x, "deepest_discount");
+        assert_eq!(value, deepest.parse::<Decimal>().expect("decimal"));
+        assert_eq!(threshold, Some(allowed.parse().expect("decimal")));
+        assert_eq!(x.resolution, qudao::conflict::Resolution::Review);
+    }
+    assert!(new[0].message.en.contains("outside any approved promotion"));
+    assert!(new[1].message.en.contains("double-11-2025"));
+}
+
+#[test]
+fn undercutting_finds_a_retailer_pricing_under_its_peers_for_a_quarter() {
+    // Peers: partners on the same channel at the same depth with at least 30 priced sale lines
+    // in the quarter. Take the quarter with the most such retailers (at least four: the one
+    // repriced and three peers) and its clean retailer with the most lines; reprice its sale
+    // lines of that quarter to 90 % of retail (above the 85 % floor). Its median price index
+    // drops to 0.9, below its peers' median (1.0 in the sample) × (1 − 5 %).
+    let f = fixture();
+    let m = &f.sample.dataset.master;
+    let retail_channel = m.channels.code("RETAIL").expect("RETAIL");
+    let quarter = |day: Date| qudao::conflict::Window::Quarter.of(day);
+    let mut counts: BTreeMap<Period, BTreeMap<&str, u32>> = BTreeMap::new();
+    for l in &f.lines {
+        let Some(p) = l.partner.as_deref() else {
+            continue;
+        };
+        let code = m.partners.code(p).expect("partner");
+        if l.quantity > 0 && m.partners.channel(code) == retail_channel {
+            *counts
+                .entry(quarter(l.date))
+                .or_default()
+                .entry(p)
+                .or_default() += 1;
+        }
+    }
+    let (period, judged) = counts
+        .iter()
+        .map(|(q, by)| {
+            let judged: BTreeMap<&str, u32> = by
+                .iter()
+                .filter(|&(_, &n)| n >= 30)
+                .map(|(&p, &n)| (p, n))
+                .collect();
+            (*q, judged)
+        })
+        .max_by_key(|(q, j)| (j.len(), std::cmp::Reverse(*q)))
+        .expect("quarters");
+    assert!(judged.len() >= 4, "{period}: {judged:?}");
+    let (victim, n) = judged
+        .iter()
+        .filter(|(p, _)| clean(p))
+        .max_by_key(|&(p, &n)| (n, std::cmp::Reverse(*p)))
+        .map(|(&p, &n)| (p.to_string(), n))
+        .expect("a clean retailer");
+    eprintln!("undercutting: {victim} in {period} ({n} lines), peers {judged:?}");
+    let master = &f.sample.dataset.master;
+    let data = rebuild(
+        doc(),
+        |l| {
+            if l.partner.as_deref() == Some(&victim) && l.quantity > 0 && period.contains(l.date) {
+                let (retail, floor) =
+                    price_of(master, &l.product, &l.channel, &l.territory, l.date);
+                l.unit_price = (retail * 90 / 100).max(floor);
+                l.amount = l.quantity * l.unit_price;
+            }
+        },
+        &[],
+    );
+    let report = run(&data, &ConflictInputs::default());
+    let x = only_new(&report, Detector::Undercutting);
+    eprintln!("{}: {}", x.id, x.message.en);
+    assert_eq!(x.partner.as_deref(), Some(victim.as_str()));
+    assert_eq!(x.period, period);
+    assert_eq!(x.kind, ConflictKind::Horizontal);
+    assert!(x.first_day >= period.start && x.last_day < period.end);
+    let peers: Vec<&str> = judged.keys().copied().filter(|p| *p != victim).collect();
+    assert_eq!(x.parties, peers, "the peers it was held against");
+    assert_eq!(x.evidence.lines, u64::from(n), "its priced sale lines");
+    assert_eq!(
+        figure(x, "median_price_index"),
+        (Decimal::new(9, 1), Some(Decimal::new(95, 2)))
+    );
+    assert_eq!(figure(x, "peer_median").0, Decimal::ONE);
+}
