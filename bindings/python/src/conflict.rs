@@ -134,8 +134,8 @@ impl Source {
         })))
     }
 
-    /// The rows, in order.
-    fn rows(self) -> qudao::Result<Vec<Row>> {
+    /// The rows, in order. A table must have the `required` columns.
+    fn rows(self, required: &[&str]) -> qudao::Result<Vec<Row>> {
         match self {
             Source::Json(name, text) => json_values(name, Some(&text))?
                 .into_iter()
@@ -155,7 +155,27 @@ impl Source {
                     )),
                 })
                 .collect(),
-            Source::Arrow(input) => arrow_rows(&input),
+            Source::Arrow(input) => {
+                if let Some(schema) = input.batches.first().map(RecordBatch::schema) {
+                    if let Some(column) = required
+                        .iter()
+                        .find(|c| schema.column_with_name(c).is_none())
+                    {
+                        let found = schema
+                            .fields()
+                            .iter()
+                            .map(|f| f.name().as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ");
+                        return Err(qudao::Error::MissingColumn {
+                            source_name: input.name.to_owned(),
+                            column: (*column).to_owned(),
+                            found,
+                        });
+                    }
+                }
+                arrow_rows(&input)
+            }
         }
     }
 }
@@ -284,15 +304,16 @@ fn cells(a: &ArrayRef) -> Result<Vec<Value>, String> {
 /// row is read whole (so the core's defaults apply to what is left out). Columns not listed
 /// are ignored. A macro: this crate does not depend on serde itself.
 macro_rules! read_rows {
-    ($rows:expr, $t:ty, required [$($req:literal),*], { $($key:literal : $ft:ty),* $(,)? }) => {
-        $rows
+    ($source:expr, $t:ty, required $req:expr, { $($key:literal : $ft:ty),* $(,)? }) => {
+        $source
+            .map_or_else(|| Ok(Vec::new()), |s| s.rows($req))?
             .into_iter()
             .map(|row| -> qudao::Result<$t> {
-                $(
-                    if !row.fields.contains_key($req) {
-                        return Err(row.bad(Some($req), None, "missing value".to_owned()));
+                for req in $req {
+                    if !row.fields.contains_key(*req) {
+                        return Err(row.bad(Some(req), None, "missing value".to_owned()));
                     }
-                )*
+                }
                 $(
                     if let Some(v) = row.fields.get($key) {
                         if let Err(e) = serde_json::from_value::<$ft>(v.clone()) {
@@ -308,8 +329,8 @@ macro_rules! read_rows {
     };
 }
 
-fn assignments(rows: Vec<Row>) -> qudao::Result<Vec<Assignment>> {
-    read_rows!(rows, Assignment, required ["customer", "partner"], {
+fn assignments(source: Option<Source>) -> qudao::Result<Vec<Assignment>> {
+    read_rows!(source, Assignment, required &["customer", "partner"], {
         "customer": String,
         "partner": String,
         "from": qudao::Date,
@@ -317,8 +338,8 @@ fn assignments(rows: Vec<Row>) -> qudao::Result<Vec<Assignment>> {
     })
 }
 
-fn shipments(rows: Vec<Row>) -> qudao::Result<Vec<Shipment>> {
-    read_rows!(rows, Shipment, required ["batch", "product", "partner", "date", "quantity"], {
+fn shipments(source: Option<Source>) -> qudao::Result<Vec<Shipment>> {
+    read_rows!(source, Shipment, required &["batch", "product", "partner", "date", "quantity"], {
         "batch": String,
         "product": String,
         "partner": String,
@@ -328,8 +349,8 @@ fn shipments(rows: Vec<Row>) -> qudao::Result<Vec<Shipment>> {
     })
 }
 
-fn sightings(rows: Vec<Row>) -> qudao::Result<Vec<Sighting>> {
-    read_rows!(rows, Sighting, required ["batch", "date", "territory"], {
+fn sightings(source: Option<Source>) -> qudao::Result<Vec<Sighting>> {
+    read_rows!(source, Sighting, required &["batch", "date", "territory"], {
         "batch": String,
         "date": qudao::Date,
         "territory": String,
@@ -354,10 +375,9 @@ impl DetectArgs {
         data: &qudao::Dataset,
         policy: &qudao::conflict::ConflictPolicy,
     ) -> qudao::Result<CoreReport> {
-        let rows = |s: Option<Source>| s.map_or_else(|| Ok(Vec::new()), Source::rows);
-        let assignments = assignments(rows(self.assignments)?)?;
-        let shipments = shipments(rows(self.shipments)?)?;
-        let sightings = sightings(rows(self.sightings)?)?;
+        let assignments = assignments(self.assignments)?;
+        let shipments = shipments(self.shipments)?;
+        let sightings = sightings(self.sightings)?;
         let inputs = ConflictInputs {
             assignments: &assignments,
             shipments: &shipments,
@@ -574,7 +594,6 @@ impl ConflictReport {
 
     /// The findings against a partner as rebate findings (JSON text, a list), those whose id
     /// is in `waived` marked waived.
-    #[pyo3(signature = (waived = Vec::new()))]
     fn penalty_findings_json(&self, py: Python<'_>, waived: Vec<String>) -> PyResult<String> {
         entry(py, || json!(&self.inner.penalty_findings(&waived)))
     }
@@ -651,8 +670,8 @@ mod tests {
 
     use super::*;
 
-    fn json(name: &'static str, text: &str) -> Vec<Row> {
-        Source::Json(name, text.to_owned()).rows().expect("rows")
+    fn json(name: &'static str, text: &str) -> Option<Source> {
+        Some(Source::Json(name, text.to_owned()))
     }
 
     fn location(e: qudao::Error) -> (u64, Option<String>, Option<String>) {
@@ -684,7 +703,7 @@ mod tests {
             assignments(json("assignments", r#"[{"customer": "C1"}]"#)).expect_err("no partner");
         assert_eq!(location(e), (1, Some("partner".into()), None));
         let e = Source::Json("assignments", "[1]".into())
-            .rows()
+            .rows(&[])
             .expect_err("not an object");
         assert_eq!(location(e).0, 1);
     }
@@ -721,12 +740,27 @@ mod tests {
         let rows = arrow_rows(&input).expect("rows");
         assert_eq!(rows.len(), 4);
         assert_eq!(rows[3].index, 3);
+        assert_eq!(rows[1].fields["product"], "P2");
+        assert_eq!(rows[1].fields["date"], "1970-01-02");
         assert!(!rows[1].fields.contains_key("ship_to"));
-        let e = shipments(rows).expect_err("3.5 units");
+        let e = shipments(Some(Source::Arrow(input))).expect_err("3.5 units");
         assert_eq!(
             location(e),
             (2, Some("quantity".into()), Some("3.5".into()))
         );
+        let b = RecordBatch::try_from_iter(vec![(
+            "territory",
+            Arc::new(StringArray::from(vec!["SH"])) as ArrayRef,
+        )])
+        .expect("batch");
+        let no_batch = Source::Arrow(Input {
+            name: "sightings",
+            batches: vec![b],
+        });
+        assert!(matches!(
+            sightings(Some(no_batch)),
+            Err(qudao::Error::MissingColumn { ref column, .. }) if column == "batch"
+        ));
     }
 
     #[test]

@@ -41,6 +41,7 @@ from ._native import (
     RuleError,
 )
 from ._types import Dataset, Summary, Table
+from .conflicts import ConflictPolicy, ConflictReport, detect_conflicts
 from .customers import (
     Abc,
     CustomerSummary,
@@ -92,6 +93,8 @@ __all__ = [
     "ArgumentError",
     "BcgOptions",
     "BcgReport",
+    "ConflictPolicy",
+    "ConflictReport",
     "CustomerSummary",
     "DataError",
     "Dataset",
@@ -122,6 +125,7 @@ __all__ = [
     "accrue_rebates",
     "clv",
     "customer_summary",
+    "detect_conflicts",
     "fit_bgnbd",
     "fit_gamma_gamma",
     "fit_pareto_nbd",
