@@ -605,3 +605,253 @@ fn undercutting_finds_a_retailer_pricing_under_its_peers_for_a_quarter() {
     );
     assert_eq!(figure(x, "peer_median").0, Decimal::ONE);
 }
+
+/// Each customer's sale lines: (partner, day), for the planted cases that pick customers.
+fn purchases() -> BTreeMap<&'static str, Vec<(Option<&'static str>, Date)>> {
+    let mut out: BTreeMap<&str, Vec<(Option<&str>, Date)>> = BTreeMap::new();
+    for l in &fixture().lines {
+        if l.quantity > 0 {
+            out.entry(l.customer.as_str())
+                .or_default()
+                .push((l.partner.as_deref(), l.date));
+        }
+    }
+    out
+}
+
+#[test]
+fn customer_overlap_finds_two_general_agents_selling_to_the_same_customers() {
+    // The general agents GA01 (ZJ, SH) and GA02 (JS, SD) are peers (the root level, channel
+    // DIST) with disjoint customers. In the first quarter where GA01 has at least 20 customers
+    // and none shared, GA02 sells one unit at the retail price in its own territory (JS-NJ) to
+    // GA01's customers, by id, until the shared customers reach both 20 and 30 % of the smaller
+    // customer base: exactly one overlap finding for [GA01, GA02] in that quarter.
+    let f = fixture();
+    let (a, b) = ("GA01", "GA02");
+    let quarter = |day: Date| qudao::conflict::Window::Quarter.of(day);
+    let mut base: BTreeMap<(&str, Period), BTreeMap<&str, Date>> = BTreeMap::new();
+    for l in &f.lines {
+        if let Some(p) = l.partner.as_deref()
+            && l.quantity > 0
+            && (p == a || p == b)
+        {
+            let last = base
+                .entry((p, quarter(l.date)))
+                .or_default()
+                .entry(l.customer.as_str())
+                .or_insert(l.date);
+            *last = (*last).max(l.date);
+        }
+    }
+    let empty = BTreeMap::new();
+    let (period, of_a, of_b) = base
+        .iter()
+        .filter(|((p, _), _)| *p == a)
+        .map(|((_, q), ca)| (*q, ca, base.get(&(b, *q)).unwrap_or(&empty)))
+        .find(|(_, ca, cb)| ca.len() >= 20 && ca.keys().all(|c| !cb.contains_key(c)))
+        .expect("a quarter with 20 customers of GA01");
+    let mut shared: Vec<(&str, Date)> = Vec::new();
+    for (&c, &last) in of_a {
+        shared.push((c, last));
+        let n = shared.len();
+        let smaller = of_a.len().min(of_b.len() + n);
+        if n >= 20 && n * 10 >= smaller * 3 {
+            break;
+        }
+    }
+    eprintln!(
+        "overlap: {period}: {a} {} customers, {b} {} customers, {} shared planted",
+        of_a.len(),
+        of_b.len(),
+        shared.len()
+    );
+    let m = &f.sample.dataset.master;
+    let product = m.products.id(0).to_string();
+    let planted: Vec<Line> = shared
+        .iter()
+        .enumerate()
+        .map(|(k, &(c, day))| {
+            let (retail, _) = price_of(m, &product, "DIST", "JS-NJ", day);
+            Line::sale(
+                &order('C', k),
+                1,
+                day,
+                c,
+                Some(b),
+                "DIST",
+                &product,
+                "JS-NJ",
+                1,
+                retail,
+            )
+        })
+        .collect();
+    let report = run(
+        &rebuild(doc(), |_| {}, &planted),
+        &ConflictInputs::default(),
+    );
+    let x = only_new(&report, Detector::CustomerOverlap);
+    eprintln!("{}: {}", x.id, x.message.en);
+    assert_eq!(x.parties, [a, b]);
+    assert_eq!(x.partner, None);
+    assert_eq!(x.period, period);
+    assert_eq!(x.kind, ConflictKind::Horizontal);
+    assert_eq!(
+        x.id,
+        Finding::make_id(Detector::CustomerOverlap, None, None, None, period, &[a, b])
+    );
+    let n = shared.len();
+    assert_eq!(
+        figure(x, "shared_customers"),
+        (Decimal::from(n), Some(Decimal::from(20)))
+    );
+    assert_eq!(
+        figure(x, &format!("customers:{a}")).0,
+        Decimal::from(of_a.len())
+    );
+    assert_eq!(
+        figure(x, &format!("customers:{b}")).0,
+        Decimal::from(of_b.len() + n)
+    );
+    let smaller = of_a.len().min(of_b.len() + n);
+    assert_eq!(
+        figure(x, "overlap_share").0.round_dp(4),
+        (Decimal::from(n) / Decimal::from(smaller)).round_dp(4)
+    );
+    // One shared customer fewer is below `min_shared` (or the threshold): nothing.
+    let fewer = run(
+        &rebuild(doc(), |_| {}, &planted[..n - 1]),
+        &ConflictInputs::default(),
+    );
+    assert!(new_findings(&fewer).is_empty());
+}
+
+#[test]
+fn vertical_finds_a_parent_and_the_company_selling_to_a_sub_partners_customers() {
+    // Customers who bought only from one leaf partner S are assigned to S: on the clean data
+    // that finds nothing. Then S's parent P sells each of them one unit (at retail, in P's own
+    // territory) in December 2025, and a company DIRECT line goes to one of them: one finding
+    // against P with S as party, and one against the company's own channels.
+    let f = fixture();
+    let m = &f.sample.dataset.master;
+    let tree = &m.partners.hierarchy.tree;
+    let mut only: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (c, lines) in purchases() {
+        let Some(s) = lines[0].0 else { continue };
+        if lines.iter().all(|(p, _)| *p == Some(s)) {
+            only.entry(s).or_default().push(c);
+        }
+    }
+    let (s, customers) = only
+        .iter()
+        .filter(|(s, _)| {
+            let code = m.partners.code(s).expect("partner");
+            clean(s) && tree.depth(code) == 2
+        })
+        .max_by_key(|(s, v)| (v.len(), std::cmp::Reverse(**s)))
+        .map(|(s, v)| (s.to_string(), v.clone()))
+        .expect("a leaf partner with customers of its own");
+    let record = m
+        .partners
+        .records()
+        .iter()
+        .find(|p| p.id == s)
+        .expect("record");
+    let parent = record.parent.clone().expect("a parent");
+    let territory = record.territories[0].territory.clone();
+    eprintln!(
+        "vertical: {} customers of {s} only; parent {parent}",
+        customers.len()
+    );
+    let assignments: Vec<Assignment> = customers
+        .iter()
+        .map(|c| Assignment {
+            customer: c.to_string(),
+            partner: s.clone(),
+            from: None,
+            to: None,
+        })
+        .collect();
+    let inputs = ConflictInputs {
+        assignments: &assignments,
+        ..ConflictInputs::default()
+    };
+    // The assignments alone: nothing new.
+    let clean_run = run(&f.sample.dataset, &inputs);
+    assert!(new_findings(&clean_run).is_empty());
+    assert!(
+        !clean_run
+            .not_run
+            .iter()
+            .any(|n| n.detector == Detector::Vertical)
+    );
+    let product = m.products.id(0).to_string();
+    let day = d("2025-12-10");
+    let mut planted: Vec<Line> = customers
+        .iter()
+        .enumerate()
+        .map(|(k, c)| {
+            let (retail, _) = price_of(m, &product, "DIST", &territory, day);
+            Line::sale(
+                &order('D', k),
+                1,
+                day,
+                c,
+                Some(&parent),
+                "DIST",
+                &product,
+                &territory,
+                1,
+                retail,
+            )
+        })
+        .collect();
+    let direct = d("2025-12-12");
+    let (retail, _) = price_of(m, &product, "DIRECT", &territory, direct);
+    planted.push(Line::sale(
+        &order('D', customers.len()),
+        1,
+        direct,
+        customers[0],
+        None,
+        "DIRECT",
+        &product,
+        &territory,
+        1,
+        retail,
+    ));
+    let report = run(&rebuild(doc(), |_| {}, &planted), &inputs);
+    let new = new_findings(&report);
+    assert_eq!(new.len(), 2, "{new:#?}");
+    let december = Period::month_of(day);
+    // Findings sort by partner: none (the company) first.
+    let (company, by_parent) = (new[0], new[1]);
+    for x in &new {
+        assert_eq!(x.detector, Detector::Vertical);
+        assert_eq!(x.kind, ConflictKind::Vertical);
+        assert_eq!(x.parties, [s.as_str()]);
+        assert_eq!(x.period, december);
+    }
+    assert_eq!(by_parent.partner.as_deref(), Some(parent.as_str()));
+    assert_eq!(
+        by_parent.id,
+        Finding::make_id(
+            Detector::Vertical,
+            Some(&parent),
+            None,
+            None,
+            december,
+            &[&s]
+        )
+    );
+    assert_eq!(by_parent.evidence.lines, customers.len() as u64);
+    let want: BTreeSet<(String, u32)> = planted[..customers.len()]
+        .iter()
+        .map(|l| (l.order.clone(), l.line))
+        .collect();
+    assert_eq!(listed(by_parent), want);
+    assert_eq!(company.partner, None);
+    assert_eq!(company.evidence.lines, 1);
+    assert_eq!((company.first_day, company.last_day), (direct, direct));
+    assert_eq!(company.channels, ["DIRECT"]);
+}
