@@ -156,23 +156,23 @@ impl Source {
                 })
                 .collect(),
             Source::Arrow(input) => {
-                if let Some(schema) = input.batches.first().map(RecordBatch::schema) {
-                    if let Some(column) = required
+                let schema = input.batches.first().map(RecordBatch::schema);
+                if let Some(schema) = schema
+                    && let Some(column) = required
                         .iter()
                         .find(|c| schema.column_with_name(c).is_none())
-                    {
-                        let found = schema
-                            .fields()
-                            .iter()
-                            .map(|f| f.name().as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ");
-                        return Err(qudao::Error::MissingColumn {
-                            source_name: input.name.to_owned(),
-                            column: (*column).to_owned(),
-                            found,
-                        });
-                    }
+                {
+                    let found = schema
+                        .fields()
+                        .iter()
+                        .map(|f| f.name().as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    return Err(qudao::Error::MissingColumn {
+                        source_name: input.name.to_owned(),
+                        column: (*column).to_owned(),
+                        found,
+                    });
                 }
                 arrow_rows(&input)
             }
