@@ -855,3 +855,253 @@ fn vertical_finds_a_parent_and_the_company_selling_to_a_sub_partners_customers()
     assert_eq!((company.first_day, company.last_day), (direct, direct));
     assert_eq!(company.channels, ["DIRECT"]);
 }
+
+fn median2(v: &mut [i64]) -> i64 {
+    // Twice the median, exact.
+    v.sort_unstable();
+    let n = v.len();
+    v[(n - 1) / 2] + v[n / 2]
+}
+
+#[test]
+fn online_undercut_finds_tmall_pricing_under_the_offline_median() {
+    // Per (product, province, quarter): the cell with the most offline sale lines (whose
+    // offline median is the retail price, so 87 % of retail is below 90 % of it). Planted TMALL
+    // lines at 87 % of retail (above the 85 % floor), one per new customer, enough to make at
+    // least 20 TMALL lines there and to be the majority of them: TMALL's median becomes 87 %
+    // of retail. One finding for TMALL in that cell.
+    let f = fixture();
+    let m = &f.sample.dataset.master;
+    let tree = &m.territories.tree;
+    let province = |id: &str| {
+        let t = m.territories.code(id).expect("territory");
+        std::iter::once(t)
+            .chain(tree.ancestors(t))
+            .find(|&a| {
+                m.territories.get(a).map(|x| x.level)
+                    == Some(qudao::model::TerritoryLevel::Province)
+            })
+            .map(|a| m.territories.id(a).to_string())
+    };
+    type Cell = (String, String, Period);
+    let mut cells: BTreeMap<Cell, (Vec<i64>, Vec<i64>, String)> = BTreeMap::new();
+    for l in &f.lines {
+        let Some(prov) = province(&l.territory) else {
+            continue;
+        };
+        if l.quantity < 0 {
+            continue;
+        }
+        let ch = m.channels.code(&l.channel).expect("channel");
+        let offline = m.channels.get(ch).map(|c| c.presence) == Some(Presence::Offline);
+        let e = cells
+            .entry((
+                l.product.clone(),
+                prov,
+                qudao::conflict::Window::Quarter.of(l.date),
+            ))
+            .or_insert_with(|| (Vec::new(), Vec::new(), l.territory.clone()));
+        if offline {
+            e.0.push(l.unit_price);
+        } else if l.channel == "TMALL" {
+            e.1.push(l.unit_price);
+        }
+    }
+    // The offline median must be the retail price (the sample sells 60 % of lines at retail).
+    let fits = |(product, _, period): &Cell, (off, _, territory): &(Vec<i64>, Vec<i64>, String)| {
+        let (retail, _) = price_of(m, product, "TMALL", territory, period.start.add_days(40));
+        off.len() >= 20 && median2(&mut off.clone()) == 2 * retail
+    };
+    let largest = cells.values().map(|c| c.0.len()).max().unwrap_or(0);
+    let ((product, prov, period), (off, on, territory)) = cells
+        .into_iter()
+        .filter(|(k, v)| fits(k, v))
+        .max_by(|a, b| a.1.0.len().cmp(&b.1.0.len()).then(b.0.cmp(&a.0)))
+        .expect("a cell whose offline median is the retail price");
+    let day = period.start.add_days(40);
+    let (retail, floor) = price_of(m, &product, "TMALL", &territory, day);
+    let price = retail * 87 / 100;
+    assert!(price >= floor);
+    assert!(10 * price < 9 * retail);
+    let k = (20usize.saturating_sub(on.len())).max(on.len() + 2);
+    eprintln!(
+        "online undercut: {product} {prov} {period}: {} offline lines (the largest cell has {largest}), {} TMALL lines, {k} planted at {price} (retail {retail})",
+        off.len(),
+        on.len()
+    );
+    let mut doc = doc();
+    let mut planted = Vec::new();
+    for i in 0..k {
+        let c = format!("ZE{i:03}");
+        doc.customers
+            .push(new_customer(&c, "TMALL", &territory, day));
+        planted.push(Line::sale(
+            &order('E', i),
+            1,
+            day,
+            &c,
+            None,
+            "TMALL",
+            &product,
+            &territory,
+            1,
+            price,
+        ));
+    }
+    let report = run(&rebuild(doc, |_| {}, &planted), &ConflictInputs::default());
+    let x = only_new(&report, Detector::OnlineUndercut);
+    eprintln!("{}: {}", x.id, x.message.en);
+    assert_eq!(
+        x.id,
+        Finding::make_id(
+            Detector::OnlineUndercut,
+            None,
+            Some(&prov),
+            Some(&product),
+            period,
+            &["TMALL"]
+        )
+    );
+    assert_eq!(x.kind, ConflictKind::MultiChannel);
+    assert_eq!(x.partner, None);
+    assert_eq!(x.channels[0], "TMALL");
+    assert_eq!(x.territory.as_deref(), Some(prov.as_str()));
+    assert_eq!(x.product.as_deref(), Some(product.as_str()));
+    assert_eq!(x.period, period);
+    let cur = f.sample.dataset.currency();
+    let off_med = cur.to_decimal(retail);
+    assert_eq!(
+        figure(x, "online_median"),
+        (cur.to_decimal(price), Some(off_med * Decimal::new(9, 1)))
+    );
+    assert_eq!(figure(x, "offline_median").0, off_med);
+    assert_eq!(figure(x, "online_lines").0, Decimal::from(on.len() + k));
+    assert_eq!(x.evidence.lines, (on.len() + k) as u64);
+}
+
+#[test]
+fn channel_switching_finds_phone_customers_moving_to_the_community_channel() {
+    // 40 new customers buy first on PHONE (December 2024), then in 2025 only on COMMUNITY,
+    // for enough that COMMUNITY takes at least 55 % of the 2025 later revenue of all the
+    // customers first won on PHONE. The oracle: each customer's first purchase is its earliest
+    // sale line (ties: lowest order id, then line); later revenue is the sale lines of other
+    // orders, by the year they fall in.
+    let f = fixture();
+    let m = &f.sample.dataset.master;
+    let mut first: BTreeMap<&str, (Date, &str, u32, &str)> = BTreeMap::new();
+    for l in f.lines.iter().filter(|l| l.quantity > 0) {
+        let key = (l.date, l.order.as_str(), l.line, l.channel.as_str());
+        let e = first.entry(l.customer.as_str()).or_insert(key);
+        if (key.0, key.1, key.2) < (e.0, e.1, e.2) {
+            *e = key;
+        }
+    }
+    let year = qudao::conflict::Window::Year.of(d("2025-06-30"));
+    let (mut total, mut community) = (0i64, 0i64);
+    let mut by_channel: BTreeMap<&str, i64> = BTreeMap::new();
+    let (mut returning, mut switching) = (BTreeSet::new(), BTreeSet::new());
+    for l in f
+        .lines
+        .iter()
+        .filter(|l| l.quantity > 0 && year.contains(l.date))
+    {
+        let fp = first[l.customer.as_str()];
+        if fp.3 == "PHONE" && fp.1 != l.order {
+            returning.insert(l.customer.as_str());
+            if l.channel == "COMMUNITY" {
+                switching.insert(l.customer.as_str());
+            }
+            total += l.amount;
+            *by_channel.entry(l.channel.as_str()).or_default() += l.amount;
+            if l.channel == "COMMUNITY" {
+                community += l.amount;
+            }
+        }
+    }
+    eprintln!("PHONE-first later revenue in {year}: {total}, by channel {by_channel:?}");
+    // (community + p) / (total + p) ≥ 0.55  ⇔  p ≥ (55 total − 100 community) / 45
+    let need = (55 * total - 100 * community).div_euclid(45) + 1;
+    let product = "SKU0044"; // 商务茶礼, the dearest gift box
+    let territory = "SH";
+    let (retail, _) = price_of(m, product, "COMMUNITY", territory, d("2025-03-01"));
+    let n = 40;
+    let per = (need / n + retail) / retail; // units per customer
+    let mut doc = doc();
+    let mut planted = Vec::new();
+    for i in 0..n as usize {
+        let c = format!("ZF{i:03}");
+        let first_day = d("2024-12-01").add_days(i as i32 % 28);
+        doc.customers
+            .push(new_customer(&c, "PHONE", territory, first_day));
+        let (r0, _) = price_of(m, product, "PHONE", territory, first_day);
+        planted.push(Line::sale(
+            &order('F', 2 * i),
+            1,
+            first_day,
+            &c,
+            None,
+            "PHONE",
+            product,
+            territory,
+            1,
+            r0,
+        ));
+        let later = d("2025-02-01").add_days(7 * i as i32);
+        let (r1, _) = price_of(m, product, "COMMUNITY", territory, later);
+        planted.push(Line::sale(
+            &order('F', 2 * i + 1),
+            1,
+            later,
+            &c,
+            None,
+            "COMMUNITY",
+            product,
+            territory,
+            per,
+            r1,
+        ));
+    }
+    let p: i64 = planted
+        .iter()
+        .filter(|l| l.channel == "COMMUNITY")
+        .map(|l| l.amount)
+        .sum();
+    assert!(100 * (community + p) >= 55 * (total + p));
+    let report = run(&rebuild(doc, |_| {}, &planted), &ConflictInputs::default());
+    let x = only_new(&report, Detector::ChannelSwitching);
+    eprintln!("{}: {}", x.id, x.message.en);
+    assert_eq!(
+        x.id,
+        Finding::make_id(
+            Detector::ChannelSwitching,
+            None,
+            None,
+            None,
+            year,
+            &["PHONE", "COMMUNITY"]
+        )
+    );
+    assert_eq!(x.channels, ["PHONE", "COMMUNITY"]);
+    assert_eq!(x.partner, None);
+    assert_eq!(x.kind, ConflictKind::MultiChannel);
+    assert_eq!(x.period, year);
+    let cur = f.sample.dataset.currency();
+    let share = Decimal::from(community + p) / Decimal::from(total + p);
+    assert_eq!(figure(x, "switch_share"), (share, Some(Decimal::new(5, 1))));
+    assert_eq!(
+        figure(x, "switching_customers"),
+        (
+            Decimal::from(switching.len() + n as usize),
+            Some(Decimal::from(30))
+        )
+    );
+    assert_eq!(
+        figure(x, "returning_customers").0,
+        Decimal::from(returning.len() + n as usize)
+    );
+    assert_eq!(
+        figure(x, "revenue_switched").0,
+        cur.to_decimal(community + p)
+    );
+    assert_eq!(figure(x, "later_revenue").0, cur.to_decimal(total + p));
+}
