@@ -77,7 +77,10 @@ struct Line {
 
 impl Line {
     /// A planted sale line (amount = quantity × unit price, no cost).
-    #[allow(clippy::too_many_arguments)]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one line's fields, positional like TxInput"
+    )]
     fn sale(
         order: &str,
         line: u32,
@@ -193,7 +196,7 @@ fn ids(r: &ConflictReport) -> BTreeSet<&str> {
 
 /// The findings of `after` that the clean sample does not have; and no finding of the clean
 /// sample disappears.
-fn new_findings<'a>(after: &'a ConflictReport) -> Vec<&'a Finding> {
+fn new_findings(after: &ConflictReport) -> Vec<&Finding> {
     let base = ids(&fixture().base);
     let now = ids(after);
     let gone: Vec<&&str> = base.difference(&now).collect();
@@ -209,7 +212,7 @@ fn new_findings<'a>(after: &'a ConflictReport) -> Vec<&'a Finding> {
 }
 
 /// The only new finding, which must be of `detector`.
-fn only_new<'a>(after: &'a ConflictReport, detector: Detector) -> &'a Finding {
+fn only_new(after: &ConflictReport, detector: Detector) -> &Finding {
     let new = new_findings(after);
     assert_eq!(
         new.len(),
@@ -1104,4 +1107,276 @@ fn channel_switching_finds_phone_customers_moving_to_the_community_channel() {
         cur.to_decimal(community + p)
     );
     assert_eq!(figure(x, "later_revenue").0, cur.to_decimal(total + p));
+}
+
+#[test]
+fn inventory_suggests_a_transfer_to_a_peer_out_of_stock() {
+    // The sample's overstocked partner holds a backlog of its product at every month end. On
+    // a month end where no peer of it is out of that product, add a count for a peer (a
+    // partner with a grant in the same region, without a count of its own that day): none on
+    // hand, selling 2 units a day. It needs ceil(30 × 2) − 0 = 60 units to reach 30 days; the
+    // overstocked partner can spare on_hand − floor(30 × its rate): it transfers the smaller.
+    let f = fixture();
+    let m = &f.sample.dataset.master;
+    let planted = &f.sample.planted;
+    let over = m
+        .partners
+        .code(&planted.overstocked_partner)
+        .expect("partner");
+    let product = m
+        .products
+        .code(&planted.overstocked_product)
+        .expect("product");
+    let inv = &f.sample.dataset.ops.inventory;
+    let region_of = |p: u32| -> BTreeSet<String> {
+        let tree = &m.territories.tree;
+        m.partners
+            .grants(p)
+            .iter()
+            .filter_map(|&(g, _)| {
+                std::iter::once(g).chain(tree.ancestors(g)).find(|&a| {
+                    m.territories.get(a).map(|t| t.level)
+                        == Some(qudao::model::TerritoryLevel::Region)
+                })
+            })
+            .map(|t| m.territories.id(t).to_string())
+            .collect()
+    };
+    let region = region_of(over);
+    assert_eq!(region.len(), 1);
+    let region = region.into_iter().next().expect("region");
+    let found_in: BTreeSet<Period> = f.base.of(Detector::Inventory).map(|x| x.period).collect();
+    let snap = inv
+        .iter()
+        .filter(|s| s.partner == over && s.product == product)
+        .filter(|s| s.daily_sales_rate > Decimal::ZERO)
+        .filter(|s| s.date >= d("2025-01-01") && !found_in.contains(&Period::month_of(s.date)))
+        .min_by_key(|s| s.date)
+        .copied()
+        .expect("a count of the overstocked product");
+    let counted: BTreeSet<u32> = inv
+        .iter()
+        .filter(|s| s.date == snap.date && s.product == product)
+        .map(|s| s.partner)
+        .collect();
+    let peer = (0..m.partners.len() as u32)
+        .filter(|&p| p != over && !counted.contains(&p) && region_of(p).contains(&region))
+        .min_by(|&a, &b| m.partners.id(a).cmp(m.partners.id(b)))
+        .expect("a peer in the region");
+    let peer_id = m.partners.id(peer).to_string();
+    let rate = Decimal::new(200, 2);
+    let thirty = Decimal::from(30);
+    let cover = Decimal::from(snap.on_hand) / snap.daily_sales_rate;
+    assert!(cover > Decimal::from(60), "a backlog: {cover} days");
+    let need = i64::try_from((thirty * rate).ceil()).expect("units");
+    let spare =
+        snap.on_hand - i64::try_from((thirty * snap.daily_sales_rate).floor()).expect("units");
+    let transfer = spare.min(need);
+    eprintln!(
+        "inventory: {} on {}: {} on hand at {}/day; peer {peer_id}: need {need}, spare {spare}, transfer {transfer}",
+        planted.overstocked_partner, snap.date, snap.on_hand, snap.daily_sales_rate
+    );
+    let mut ops = f.sample.dataset.ops.clone();
+    ops.inventory.push(InventorySnapshot {
+        partner: peer,
+        product,
+        date: snap.date,
+        on_hand: 0,
+        daily_sales_rate: rate,
+    });
+    let data = build(doc(), &f.lines, &ops);
+    let report = run(&data, &ConflictInputs::default());
+    let x = only_new(&report, Detector::Inventory);
+    eprintln!("{}: {}", x.id, x.message.en);
+    let month = Period::month_of(snap.date);
+    assert_eq!(
+        x.id,
+        Finding::make_id(
+            Detector::Inventory,
+            Some(&planted.overstocked_partner),
+            Some(&region),
+            Some(&planted.overstocked_product),
+            month,
+            &[]
+        )
+    );
+    assert_eq!(x.partner.as_ref(), Some(&planted.overstocked_partner));
+    assert_eq!(x.parties, [peer_id.as_str()]);
+    assert_eq!(x.territory.as_ref(), Some(&region));
+    assert_eq!(x.product.as_ref(), Some(&planted.overstocked_product));
+    assert_eq!((x.first_day, x.last_day), (snap.date, snap.date));
+    assert_eq!(x.resolution, qudao::conflict::Resolution::Transfer);
+    assert_eq!(figure(x, "transfer").0, Decimal::from(transfer));
+    assert_eq!(
+        figure(x, &format!("shortfall:{peer_id}")).0,
+        Decimal::from(need)
+    );
+    assert_eq!(figure(x, "cover_days"), (cover, Some(Decimal::from(60))));
+    // The same count for a partner in another region: no peer, nothing.
+    let stranger = (0..m.partners.len() as u32)
+        .filter(|&p| !counted.contains(&p) && !region_of(p).contains(&region))
+        .find(|&p| !region_of(p).is_empty())
+        .expect("a partner elsewhere");
+    let mut ops = f.sample.dataset.ops.clone();
+    ops.inventory.push(InventorySnapshot {
+        partner: stranger,
+        product,
+        date: snap.date,
+        on_hand: 0,
+        daily_sales_rate: rate,
+    });
+    let report = run(&build(doc(), &f.lines, &ops), &ConflictInputs::default());
+    assert!(new_findings(&report).is_empty());
+}
+
+#[test]
+fn diverted_goods_finds_the_buyer_whose_batch_is_sold_outside_its_territory() {
+    // Batch B1 is shipped to GA01 (ZJ, SH). Seen sold by GA02 in JS-NJ, where GA01 may not
+    // sell: one finding against GA01, with GA02 as party. Seen in ZJ-HZ (GA01's own province)
+    // sold by another partner: nothing — GA01 may sell there.
+    let f = fixture();
+    let (a, b) = ("GA01", "GA02");
+    let shipments = [Shipment {
+        batch: "B1".into(),
+        product: "SKU0001".into(),
+        partner: a.into(),
+        date: d("2025-05-02"),
+        quantity: 100,
+        ship_to: None,
+    }];
+    let sightings = [
+        Sighting {
+            batch: "B1".into(),
+            date: d("2025-05-20"),
+            territory: "JS-NJ".into(),
+            seller: Some(b.into()),
+            quantity: 3,
+        },
+        Sighting {
+            batch: "B1".into(),
+            date: d("2025-05-21"),
+            territory: "ZJ-HZ".into(),
+            seller: Some("GA02".into()),
+            quantity: 2,
+        },
+    ];
+    let inputs = ConflictInputs {
+        shipments: &shipments,
+        sightings: &sightings,
+        ..ConflictInputs::default()
+    };
+    let report = run(&f.sample.dataset, &inputs);
+    assert!(
+        !report
+            .not_run
+            .iter()
+            .any(|n| n.detector == Detector::DivertedGoods)
+    );
+    let x = only_new(&report, Detector::DivertedGoods);
+    eprintln!("{}: {}", x.id, x.message.en);
+    let may = Period::month_of(d("2025-05-20"));
+    assert_eq!(
+        x.id,
+        Finding::make_id(
+            Detector::DivertedGoods,
+            Some(a),
+            Some("JS-NJ"),
+            None,
+            may,
+            &[]
+        )
+    );
+    assert_eq!(x.partner.as_deref(), Some(a));
+    assert_eq!(x.parties, [b]);
+    assert_eq!(x.territory.as_deref(), Some("JS-NJ"));
+    assert_eq!(x.period, may);
+    assert_eq!(
+        (x.first_day, x.last_day),
+        (d("2025-05-20"), d("2025-05-20"))
+    );
+    assert_eq!(x.evidence.quantity, 3);
+    assert_eq!(figure(x, "sightings").0, Decimal::ONE);
+    assert!(x.cause.is_some());
+}
+
+#[test]
+fn the_report_does_not_depend_on_the_thread_count() {
+    let f = fixture();
+    let with = |threads: usize| {
+        let inputs = ConflictInputs {
+            threads,
+            ..ConflictInputs::default()
+        };
+        run(&f.sample.dataset, &inputs).to_json()
+    };
+    let one = with(1);
+    assert_eq!(one, with(3));
+    assert_eq!(one, f.base.to_json());
+}
+
+#[test]
+fn findings_feed_the_rebate_penalties_and_waived_ones_do_not() {
+    use qudao::rebate::{AdjustmentKind, Engine, Inputs, Ledger, ProgramBook};
+    let f = fixture();
+    let data = &f.sample.dataset;
+    let engine = Engine::new(ProgramBook::sample_company(), &data.master).expect("compiles");
+    let as_of = d("2025-12-31");
+    let settle = |findings: &[qudao::rebate::Finding]| {
+        let inputs = Inputs {
+            findings,
+            ..Inputs::default()
+        };
+        engine
+            .volumes(data, as_of, &inputs)
+            .and_then(|v| v.settle(&Ledger::default()))
+            .expect("settles")
+    };
+    let findings = f.base.penalty_findings::<&str>(&[]);
+    assert!(!findings.is_empty());
+    let conflict_ids = ids(&f.base);
+    let run = settle(&findings);
+    let mut penalised: BTreeSet<String> = BTreeSet::new();
+    for s in &run.statements {
+        for a in s
+            .adjustments
+            .iter()
+            .filter(|a| a.kind == AdjustmentKind::Penalty)
+        {
+            assert!(!a.findings.is_empty());
+            assert_eq!(s.payee, f.sample.planted.cross_region_partner);
+            for id in &a.findings {
+                assert!(
+                    conflict_ids.contains(id.as_str()),
+                    "{id} is no conflict finding"
+                );
+                assert_eq!(
+                    f.base.get(id).map(|x| x.detector),
+                    Some(Detector::CrossRegion)
+                );
+            }
+            penalised.extend(a.findings.iter().cloned());
+        }
+    }
+    assert!(
+        !penalised.is_empty(),
+        "a statement of {} carries a penalty",
+        f.sample.planted.cross_region_partner
+    );
+    let waived: Vec<&str> = penalised.iter().map(String::as_str).collect();
+    let after = settle(&f.base.penalty_findings(&waived));
+    assert!(
+        after.statements.iter().all(|s| s
+            .adjustments
+            .iter()
+            .all(|a| a.kind != AdjustmentKind::Penalty)),
+        "waived findings are not penalised"
+    );
+    let total = |r: &qudao::rebate::Settlement| -> Decimal {
+        r.statements
+            .iter()
+            .filter(|s| s.payee == f.sample.planted.cross_region_partner)
+            .map(|s| s.exact)
+            .sum()
+    };
+    assert!(total(&after) > total(&run));
 }
