@@ -15,12 +15,23 @@ the optional ``matplotlib``.
 >>> report = qudao.detect_conflicts(data, qudao.ConflictPolicy.sample_company())
 >>> report.findings.column_names[:4]
 ['id', 'detector', 'kind', 'partner']
->>> penalties = report.penalty_findings()
->>> run = qudao.settle_rebates(data, qudao.ProgramBook.sample_company(), "2025-12-31",
-...                            findings=penalties)
->>> waived = report.penalty_findings(waived=[f["id"] for f in penalties])
->>> all(f["waived"] for f in waived)
-True
+>>> sorted({f["partner"] for f in report.findings.to_pylist() if f["detector"] == "cross_region"})
+['DS025']
+>>> report.finding("cross_region/DS025/ZJ-NB/-/2025-05")["evidence"]["listed"][0]["order"]
+'SO0000001117'
+
+Findings against a partner feed the rebate programs' penalty rules; the statement quotes the
+finding id, and a finding the host waives costs nothing:
+
+>>> book = qudao.ProgramBook.sample_company()
+>>> run = qudao.settle_rebates(data, book, "2025-12-31", findings=report.penalty_findings())
+>>> sorted({fid for line in run.explanations() for a in line["adjustments"]
+...         if a["kind"] == "penalty" for fid in a["findings"]})
+['cross_region/DS025/ZJ-NB/-/2025-05']
+>>> waived = report.penalty_findings(waived=["cross_region/DS025/ZJ-NB/-/2025-05"])
+>>> again = qudao.settle_rebates(data, book, "2025-12-31", findings=waived)
+>>> [a for line in again.explanations() for a in line["adjustments"] if a["kind"] == "penalty"]
+[]
 """
 
 from __future__ import annotations
