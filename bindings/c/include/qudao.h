@@ -94,6 +94,50 @@ typedef uint32_t qudao_status;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
+// The format of a document's text.
+enum qudao_format
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  // JSON.
+  QUDAO_FORMAT_JSON = 0,
+  // TOML.
+  QUDAO_FORMAT_TOML = 1,
+  // YAML.
+  QUDAO_FORMAT_YAML = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum qudao_format qudao_format;
+#else
+typedef uint32_t qudao_format;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+// How serious a finding is.
+enum qudao_conflict_severity
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  // Worth a look.
+  QUDAO_CONFLICT_SEVERITY_LOW = 0,
+  // A violation.
+  QUDAO_CONFLICT_SEVERITY_MEDIUM = 1,
+  // A serious violation (e.g. invading another partner's exclusive territory).
+  QUDAO_CONFLICT_SEVERITY_HIGH = 2,
+  // Threatens the channel system.
+  QUDAO_CONFLICT_SEVERITY_CRITICAL = 3,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum qudao_conflict_severity qudao_conflict_severity;
+#else
+typedef uint32_t qudao_conflict_severity;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
 // What RFM frequency counts. There is no default: peers disagree, so the host says which.
 enum qudao_frequency
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
@@ -180,27 +224,6 @@ enum qudao_fit_status
 typedef enum qudao_fit_status qudao_fit_status;
 #else
 typedef uint32_t qudao_fit_status;
-#endif // __STDC_VERSION__ >= 202311L
-#endif // __cplusplus
-
-// The format of a document's text.
-enum qudao_format
-#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
-  : uint32_t
-#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
- {
-  // JSON.
-  QUDAO_FORMAT_JSON = 0,
-  // TOML.
-  QUDAO_FORMAT_TOML = 1,
-  // YAML.
-  QUDAO_FORMAT_YAML = 2,
-};
-#ifndef __cplusplus
-#if __STDC_VERSION__ >= 202311L
-typedef enum qudao_format qudao_format;
-#else
-typedef uint32_t qudao_format;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
@@ -362,6 +385,25 @@ typedef struct qudao_bytes qudao_bytes;
 // Thread safety: immutable; shareable across threads.
 typedef struct qudao_clv_model qudao_clv_model;
 
+// A valid conflict policy: which detectors run (cross-region selling, diverted goods, below
+// floor, promotion depth, undercutting, customer overlap, vertical, online undercut, channel
+// switching, inventory), their thresholds, approved promotions and the escalation ladder
+// (JSON Schema `qudao_schema_json("conflict-policy")`).
+//
+// Ownership: reference counted; `qudao_conflict_policy_parse`, `_sample` and `_clone` give
+// the host one reference, released with `qudao_conflict_policy_free`.
+// Thread safety: immutable; shareable across threads.
+typedef struct qudao_conflict_policy qudao_conflict_policy;
+
+// What a detection run found: the findings (each with its evidence, likely cause and
+// suggested resolution), the detectors that did not run and why, and what was read.
+//
+// Ownership: reference counted; `qudao_conflict_detect` and `_clone` give the host one
+// reference, released with `qudao_conflict_report_free`. Text read through it
+// (`qudao_conflict_report_columns`) is borrowed from it.
+// Thread safety: immutable; shareable across threads.
+typedef struct qudao_conflict_report qudao_conflict_report;
+
 // The per-customer summary as of a date: one row per customer with a purchase on or before
 // it, in customer id order. Returns net the money; customers with only returns are left out
 // and counted (`qudao_customers_info_json`).
@@ -505,6 +547,115 @@ typedef struct {
   size_t currency_len;
 } qudao_load_options;
 
+// A rule document (segment scheme, tier scheme, …) given by the host: `len` bytes of UTF-8
+// at `text`, in `format`. Every document carries `schema_version`; errors name the field
+// path (`segments[3].when.r`).
+//
+// Ownership: the host owns the struct and the text; read during the call, nothing
+// retained after it returns.
+typedef struct {
+  // The text; may be NULL only when `len` is 0.
+  const uint8_t *text;
+  // Its length in bytes.
+  size_t len;
+  // Its format.
+  qudao_format format;
+} qudao_document;
+
+// Borrowed UTF-8 text given by the host: `len` bytes at `ptr`, not NUL-terminated.
+//
+// `ptr` may be NULL only when `len` is 0. The library reads the bytes during the call and
+// keeps nothing after it returns.
+typedef struct {
+  // The first byte; may be NULL when `len` is 0.
+  const uint8_t *ptr;
+  // Number of bytes.
+  size_t len;
+} qudao_str;
+
+// What detection takes besides the data set and the policy. Pass NULL for none of it, or
+// fill one in with `qudao_conflict_inputs_init` and set what you have. Every text is a UTF-8
+// JSON array, `{NULL, 0}` for none; a detector whose inputs are missing does not run (the
+// report's `not_run` says so). Inventory comes from the data set.
+//
+// Versioning: `struct_size` must be `sizeof(qudao_conflict_inputs)`.
+// Ownership: owned by the host; read during the call, nothing retained after it returns.
+typedef struct {
+  // `sizeof(qudao_conflict_inputs)`.
+  uint32_t struct_size;
+  // Customer assignments (客户归属), for the vertical detector: `[{"customer", "partner",
+  // "from": "YYYY-MM-DD", "to": "YYYY-MM-DD"}]` (`from` and `to` optional, `to`
+  // inclusive).
+  qudao_str assignments_json;
+  // Shipments, for the diverted-goods detector: `[{"batch", "product", "partner", "date":
+  // "YYYY-MM-DD", "quantity", "ship_to"}]` (`ship_to`, a territory id, optional).
+  qudao_str shipments_json;
+  // Sightings of shipped batches, for the diverted-goods detector: `[{"batch", "date":
+  // "YYYY-MM-DD", "territory", "seller", "quantity"}]` (`seller` optional, `quantity`
+  // default 1).
+  qudao_str sightings_json;
+  // Worker threads for the passes; 0 = all cores. The result does not depend on it.
+  size_t threads;
+} qudao_conflict_inputs;
+
+// Host arrays that `qudao_conflict_report_columns` fills, one element per finding (struct
+// of arrays). Leave an array NULL to skip its column.
+//
+// Text columns receive `qudao_str` values borrowing UTF-8 bytes (not NUL-terminated) from
+// the report: valid while a reference to it lives; the host must not free them. An empty
+// text (`len` 0) means none. Days are days since 1970-01-01; money is in minor units of the
+// data set's currency.
+//
+// Versioning: `struct_size` must be `sizeof(qudao_conflict_columns)`.
+// Ownership: the host owns the struct and every array; the library writes the arrays during
+// the call and retains nothing.
+typedef struct {
+  // `sizeof(qudao_conflict_columns)`.
+  uint32_t struct_size;
+  // Elements in each array; must equal `qudao_conflict_report_len`.
+  size_t rows;
+  // Stable id (`detector/partner/territory/product/period`, `-` for none).
+  qudao_str *id;
+  // Detector: `cross_region`, `diverted_goods`, `below_floor`, `promotion_depth`,
+  // `undercutting`, `customer_overlap`, `vertical`, `online_undercut`,
+  // `channel_switching` or `inventory`.
+  qudao_str *detector;
+  // Kind: `horizontal`, `vertical` or `multi_channel`.
+  qudao_str *kind;
+  // The partner the finding is against; empty when it is against the company's own
+  // channels or names no culprit.
+  qudao_str *partner;
+  // Territory id; empty when the finding is not about one.
+  qudao_str *territory;
+  // Product id; empty when the finding is not about one.
+  qudao_str *product;
+  // Period as text: `2025`, `2025-H1`, `2025-Q3`, `2025-07` or `2025-01-15..2025-03-31`.
+  qudao_str *period;
+  // First day of the evidence (a rebate penalty counts in the period holding it).
+  int32_t *first_day;
+  // Last day of the evidence.
+  int32_t *last_day;
+  // Severity as text: `low`, `medium`, `high` or `critical`.
+  qudao_str *severity;
+  // Severity as a code.
+  qudao_conflict_severity *severity_code;
+  // Suggested resolution: `review`, `transfer`, `warn`, `deduct_rebate`, `suspend` or
+  // `terminate`.
+  qudao_str *resolution;
+  // Earlier periods (in this run) with a finding of the same detector against the same
+  // partner.
+  uint32_t *repeats;
+  // Transaction lines behind the finding (all of them, not only those listed in the
+  // JSON).
+  uint64_t *evidence_lines;
+  // Their amount, minor units.
+  int64_t *evidence_amount;
+  // The finding in one sentence, in English.
+  qudao_str *message_en;
+  // The finding in one sentence, in Chinese.
+  qudao_str *message_zh;
+} qudao_conflict_columns;
+
 // Options of `qudao_customers_compute`. Fill one in with `qudao_customer_options_init`, then
 // set `as_of` and `frequency` (both required).
 //
@@ -589,21 +740,6 @@ typedef struct {
   double discount_rate;
 } qudao_clv_options;
 
-// A rule document (segment scheme, tier scheme, …) given by the host: `len` bytes of UTF-8
-// at `text`, in `format`. Every document carries `schema_version`; errors name the field
-// path (`segments[3].when.r`).
-//
-// Ownership: the host owns the struct and the text; read during the call, nothing
-// retained after it returns.
-typedef struct {
-  // The text; may be NULL only when `len` is 0.
-  const uint8_t *text;
-  // Its length in bytes.
-  size_t len;
-  // Its format.
-  qudao_format format;
-} qudao_document;
-
 // Host arrays that `qudao_membership_columns` fills, one element per customer (in id
 // order). Leave an array NULL to skip its column. Points are whole points; the basis is
 // minor units of spend or points, as the scheme's basis says.
@@ -634,17 +770,6 @@ typedef struct {
   // The value the tier is judged on (rolling spend in minor units, or balance).
   int64_t *basis;
 } qudao_member_columns;
-
-// Borrowed UTF-8 text given by the host: `len` bytes at `ptr`, not NUL-terminated.
-//
-// `ptr` may be NULL only when `len` is 0. The library reads the bytes during the call and
-// keeps nothing after it returns.
-typedef struct {
-  // The first byte; may be NULL when `len` is 0.
-  const uint8_t *ptr;
-  // Number of bytes.
-  size_t len;
-} qudao_str;
 
 // Transaction lines as host arrays (struct of arrays), for `qudao_dataset_from_columns`.
 //
@@ -942,6 +1067,202 @@ size_t qudao_bytes_len(const qudao_bytes *bytes);
 // # Safety
 // `bytes` is NULL or a live buffer from this library, not used afterwards.
 void qudao_bytes_free(qudao_bytes *bytes);
+
+// Parse and validate a conflict policy document (JSON, TOML or YAML; JSON Schema
+// `qudao_schema_json("conflict-policy")`, also `schemas/conflict-policy.schema.json`).
+// Errors name the field path (`undercutting.gap`) and are `QUDAO_STATUS_DOCUMENT_ERROR`.
+// Master data references (territories, products of approved promotions) are checked when
+// the policy is applied to a data set.
+//
+// On success `*out` receives a new reference (free with `qudao_conflict_policy_free`).
+// Nullability: `doc` and `out` must not be NULL; `err` may be.
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `doc` is a valid `qudao_document`; `out` is valid for writing one pointer; `err` is NULL
+// or valid for writing one pointer.
+qudao_status qudao_conflict_policy_parse(const qudao_document *doc,
+                                         const qudao_conflict_policy **out,
+                                         qudao_error **err);
+
+// The sample company's conflict policy (the one the demo applies to the bundled sample
+// data): every detector on, monthly findings, the default escalation ladder.
+//
+// On success `*out` receives a new reference (free with `qudao_conflict_policy_free`).
+// Nullability: `out` must not be NULL; `err` may be.
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `out` is valid for writing one pointer; `err` is NULL or valid for writing one pointer.
+qudao_status qudao_conflict_policy_sample(const qudao_conflict_policy **out, qudao_error **err);
+
+// The policy as a UTF-8 JSON document (it parses back with `qudao_conflict_policy_parse`):
+// a starting point for a policy of one's own.
+//
+// On success `*out` receives a new buffer the host frees with `qudao_bytes_free`.
+// Nullability: `policy` and `out` must not be NULL; `err` may be.
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `policy` is a live reference; `out` is valid for writing one pointer; `err` is NULL or
+// valid for writing one pointer.
+qudao_status qudao_conflict_policy_json(const qudao_conflict_policy *policy,
+                                        qudao_bytes **out,
+                                        qudao_error **err);
+
+// Add a reference to a conflict policy and return it (the same pointer); NULL gives NULL.
+//
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `policy` is NULL or a live reference.
+const qudao_conflict_policy *qudao_conflict_policy_clone(const qudao_conflict_policy *policy);
+
+// Release one reference to a conflict policy. `qudao_conflict_policy_free(NULL)` does
+// nothing.
+//
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `policy` is NULL or a live reference, not used afterwards by its holder.
+void qudao_conflict_policy_free(const qudao_conflict_policy *policy);
+
+// Fill `inputs` with `struct_size = sizeof(qudao_conflict_inputs)`, no texts and all cores.
+// Does nothing when `inputs` is NULL.
+//
+// Ownership: `inputs` is owned by the host. Thread safety: may be called from any thread.
+//
+// # Safety
+// `inputs` is NULL or valid for writing one `qudao_conflict_inputs`.
+void qudao_conflict_inputs_init(qudao_conflict_inputs *inputs);
+
+// Run every enabled detector of `policy` over the data set: cross-region selling, diverted
+// goods (needs shipments and sightings), sales below the floor price, unauthorised
+// promotion depth, undercutting, customer overlap, vertical conflict (needs assignments),
+// online undercutting, channel switching and inventory imbalance. Returns are never
+// violations.
+//
+// Errors: bad input JSON is `QUDAO_STATUS_DOCUMENT_ERROR` naming the input and the field
+// path (`` `inputs->shipments_json`: [2].date ``); inputs naming an unknown customer,
+// partner, product or territory, and policy windows that do not fit the dates, are errors of
+// the core naming the table, row and field; a wrong `struct_size` is
+// `QUDAO_STATUS_INVALID_ARGUMENT`.
+// On success `*out` receives a new reference (free with `qudao_conflict_report_free`).
+// Nullability: `ds`, `policy` and `out` must not be NULL; `inputs` (none) and `err` may be.
+// Thread safety: may be called from any thread, concurrently on the same data set and
+// policy; uses `inputs->threads` cores (all by default).
+//
+// # Safety
+// `ds` and `policy` are live references; `inputs` is NULL or a valid
+// `qudao_conflict_inputs`; `out` is valid for writing one pointer; `err` is NULL or valid
+// for writing one pointer.
+qudao_status qudao_conflict_detect(const qudao_dataset *ds,
+                                   const qudao_conflict_policy *policy,
+                                   const qudao_conflict_inputs *inputs,
+                                   const qudao_conflict_report **out,
+                                   qudao_error **err);
+
+// Add a reference to a conflict report and return it (the same pointer); NULL gives NULL.
+//
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `report` is NULL or a live reference.
+const qudao_conflict_report *qudao_conflict_report_clone(const qudao_conflict_report *report);
+
+// Release one reference to a conflict report. `qudao_conflict_report_free(NULL)` does
+// nothing; text borrowed through it is invalid once the last reference is gone.
+//
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `report` is NULL or a live reference, not used afterwards by its holder.
+void qudao_conflict_report_free(const qudao_conflict_report *report);
+
+// Number of findings (the rows of `qudao_conflict_report_columns`); 0 when `report` is
+// NULL.
+//
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `report` is NULL or a live reference.
+size_t qudao_conflict_report_len(const qudao_conflict_report *report);
+
+// The whole report as UTF-8 JSON: `policy` (its id), `findings` (each with `id`,
+// `detector`, `kind`, `partner`, `parties`, `channels`, `territory`, `product`, `period`,
+// `first_day`, `last_day`, `severity`, `repeats`, `resolution`, `message` {`en`, `zh`},
+// `figures`, `evidence` {`lines`, `quantity`, `amount`, `listed`: the first lines} and
+// `cause`), `not_run` (detector and reason) and `scanned` (`lines`, `sale_lines`,
+// `return_lines`). Money is in minor units; ratios and figures are exact decimal strings.
+//
+// On success `*out` receives a new buffer the host frees with `qudao_bytes_free`.
+// Nullability: `report` and `out` must not be NULL; `err` may be.
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `report` is a live reference; `out` is valid for writing one pointer; `err` is NULL or
+// valid for writing one pointer.
+qudao_status qudao_conflict_report_json(const qudao_conflict_report *report,
+                                        qudao_bytes **out,
+                                        qudao_error **err);
+
+// One finding of the report by its stable id (`id_len` bytes of UTF-8, e.g.
+// `cross_region/DS025/SH/-/2025-03`), as UTF-8 JSON in the form of an element of `findings`
+// in `qudao_conflict_report_json`.
+//
+// Errors: an id the report does not hold is `QUDAO_STATUS_INVALID_ARGUMENT` naming it.
+// On success `*out` receives a new buffer the host frees with `qudao_bytes_free`.
+// Nullability: `report` and `out` must not be NULL; `id` may be NULL only when `id_len` is
+// 0 (which names no finding); `err` may be NULL.
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `report` is a live reference; `id` points to `id_len` readable bytes; `out` is valid for
+// writing one pointer; `err` is NULL or valid for writing one pointer.
+qudao_status qudao_conflict_report_finding_json(const qudao_conflict_report *report,
+                                                const uint8_t *id,
+                                                size_t id_len,
+                                                qudao_bytes **out,
+                                                qudao_error **err);
+
+// The findings against a partner as the rebate engine's findings, as a UTF-8 JSON array of
+// `{"id", "kind", "partner", "date", "waived"}` (`kind` is the detector name, e.g.
+// `cross_region`, which penalty rules match on; `date` is the first day of the evidence):
+// exactly what `qudao_rebate_inputs.findings_json` takes, so the statement's penalty
+// adjustment quotes the finding id. Findings naming no culprit (overlaps, channel patterns)
+// are left out. Findings whose id is in `waived_ids_json` (a JSON array of id strings;
+// NULL with length 0 for none) are marked `"waived": true`, and penalty rules skip them.
+//
+// Errors: bad `waived_ids_json` is `QUDAO_STATUS_DOCUMENT_ERROR` naming the argument.
+// On success `*out` receives a new buffer the host frees with `qudao_bytes_free`.
+// Nullability: `report` and `out` must not be NULL; `waived_ids_json` may be NULL only when
+// `waived_len` is 0; `err` may be NULL.
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `report` is a live reference; `waived_ids_json` points to `waived_len` readable bytes;
+// `out` is valid for writing one pointer; `err` is NULL or valid for writing one pointer.
+qudao_status qudao_conflict_report_penalty_findings_json(const qudao_conflict_report *report,
+                                                         const uint8_t *waived_ids_json,
+                                                         size_t waived_len,
+                                                         qudao_bytes **out,
+                                                         qudao_error **err);
+
+// Copy the findings of a report into host arrays: each non-NULL array of `cols` receives
+// `cols->rows` elements, row `i` being the `i`-th finding (by detector, period, partner,
+// territory, product and id, the order of `findings` in `qudao_conflict_report_json`).
+//
+// Errors: `cols->rows` other than `qudao_conflict_report_len` or a wrong `struct_size` are
+// `QUDAO_STATUS_INVALID_ARGUMENT`; then no array is written.
+// Nullability: `report` and `cols` must not be NULL; `err` may be.
+// Thread safety: may be called from any thread, concurrently on the same report.
+//
+// # Safety
+// `report` is a live reference; `cols` is a valid `qudao_conflict_columns` whose non-NULL
+// arrays have `rows` writable elements; `err` is NULL or valid for writing one pointer.
+qudao_status qudao_conflict_report_columns(const qudao_conflict_report *report,
+                                           const qudao_conflict_columns *cols,
+                                           qudao_error **err);
 
 // Parse `YYYY-MM-DD` into days since 1970-01-01, the form every date argument of this API
 // takes.
@@ -1475,8 +1796,8 @@ qudao_status qudao_clv_value(const qudao_clv_model *model,
 // The JSON Schema of a rule document kind, as UTF-8 JSON, for editors and validators that
 // check a document before it reaches the library. `kind` (`kind_len` bytes of UTF-8) is
 // `rfm-segment-scheme`, `tier-scheme`, `rebate-program-book`, `scorecard`,
-// `onboarding-policy`, `grade-rules`, `bcg-options` or `warning-rules` (the names of the
-// files in `schemas/`).
+// `onboarding-policy`, `grade-rules`, `bcg-options`, `warning-rules` or `conflict-policy`
+// (the names of the files in `schemas/`).
 //
 // An unknown kind is `QUDAO_STATUS_INVALID_ARGUMENT` listing the known ones.
 // On success `*out` receives a new buffer the host frees with `qudao_bytes_free`.

@@ -15,6 +15,7 @@
 
 mod args;
 mod bytes;
+pub mod conflict;
 pub mod customer;
 mod dataset;
 #[doc(hidden)]
@@ -53,6 +54,7 @@ pub extern "C" fn qudao_version() -> *const c_char {
 
 #[cfg(test)]
 mod tests {
+    mod conflict;
     mod customer;
     mod evaluation;
     mod ffi;

@@ -101,6 +101,14 @@ else
     step_fail "compile examples/c/rebates.c"
 fi
 
+echo "== compile examples/c/conflict.c"
+conflict_ok=0
+if compile "$build/conflict" "$root/examples/c/conflict.c"; then
+    conflict_ok=1
+else
+    step_fail "compile examples/c/conflict.c"
+fi
+
 # The example: loads the fixture, prints JSON with the expected total; usage error without
 # arguments. Counted as one assertion each.
 check_example() {
@@ -145,6 +153,31 @@ check_rebates() {
     fi
 }
 
+# The conflict example: detects conflict with the sample policy over testdata/sample, prints
+# the finding count and the first findings, cross-region ones (listed first) against the
+# planted partner; usage error without arguments. Counted as one assertion each.
+cross_partner=$(sed -n 's/.*"cross_region_partner": "\([^"]*\)".*/\1/p' \
+    "$root/testdata/sample/planted.json")
+check_conflict() {
+    local label=$1
+    shift
+    local out="$build/conflict.txt"
+    if "$@" "$build/conflict" "$root/testdata/sample" 5 >"$out" 2>"$build/conflict.err" &&
+        grep -Eq '^[1-9][0-9]* findings$' "$out" &&
+        grep -Eq "^cross_region +${cross_partner:-?} " "$out"; then
+        passed=$((passed + 1))
+    else
+        cat "$out" "$build/conflict.err" >&2
+        step_fail "$label: example conflict on testdata/sample"
+    fi
+    "$@" "$build/conflict" >/dev/null 2>&1
+    if [ $? -eq 2 ]; then
+        passed=$((passed + 1))
+    else
+        step_fail "$label: example conflict usage error"
+    fi
+}
+
 if [ "${QUDAO_SKIP_VALGRIND:-0}" = 1 ]; then
     echo "== valgrind: skipped (QUDAO_SKIP_VALGRIND=1)"
 else
@@ -167,6 +200,10 @@ else
         if [ "$rebates_ok" = 1 ]; then
             echo "== valgrind examples/c/rebates"
             check_rebates valgrind "${vg[@]}"
+        fi
+        if [ "$conflict_ok" = 1 ]; then
+            echo "== valgrind examples/c/conflict"
+            check_conflict valgrind "${vg[@]}"
         fi
     else
         step_fail "valgrind is not installed (set QUDAO_SKIP_VALGRIND=1 to skip it)"
@@ -194,6 +231,11 @@ if "$CC" "${san[@]}" -o "$build/probe" "$build/probe.c" >/dev/null 2>&1 && "$bui
         echo "== asan+ubsan examples/c/rebates"
         cp "$build/rebates-san" "$build/rebates"
         check_rebates asan env
+    fi
+    if [ "$conflict_ok" = 1 ] && compile "$build/conflict-san" "$root/examples/c/conflict.c" "${san[@]}"; then
+        echo "== asan+ubsan examples/c/conflict"
+        cp "$build/conflict-san" "$build/conflict"
+        check_conflict asan env
     fi
 else
     echo "== asan+ubsan: skipped ($CC cannot build or run -fsanitize=address,undefined here)"
