@@ -1736,3 +1736,750 @@ fn inventory(cx: &Context<'_>, not_run: &mut Vec<NotRun>, out: &mut Vec<Finding>
     }
     out.extend(found.into_values());
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::conflict::{ConflictInputs, ConflictPolicy, ConflictReport};
+    use crate::dataset::{Dataset, DatasetBuilder, TxInput};
+    use crate::master::{MasterData, MasterDocument};
+    use crate::ops::InventorySnapshot;
+    use crate::reject::Strictness;
+    use crate::transactions::TxKind;
+
+    fn d(s: &str) -> Date {
+        s.parse().expect("date")
+    }
+
+    fn dn(s: &str) -> Decimal {
+        s.parse().expect("decimal")
+    }
+
+    /// Territories CN > regions E, W > provinces ZJ, JS (E), SC (W) > cities HZ, NB (ZJ),
+    /// NJ (JS), CD (SC). Offline channels DIST and SHOP, online WEB and LIVE. GA (root, DIST)
+    /// over D1–D5 (DIST) and O1 (SHOP); products G1 (retail 100.00) and B1 (retail 50.00) priced,
+    /// X1 without a price; customers C00–C99.
+    fn master() -> MasterData {
+        let customers: Vec<String> = (0..100)
+            .map(|i| format!("{{\"id\": \"C{i:02}\"}}"))
+            .collect();
+        let json = format!(
+            r#"{{
+      "territories": [{{"id": "CN", "level": "country"}},
+        {{"id": "E", "level": "region", "parent": "CN"}}, {{"id": "W", "level": "region", "parent": "CN"}},
+        {{"id": "ZJ", "level": "province", "parent": "E"}}, {{"id": "JS", "level": "province", "parent": "E"}},
+        {{"id": "SC", "level": "province", "parent": "W"}},
+        {{"id": "HZ", "level": "city", "parent": "ZJ"}}, {{"id": "NB", "level": "city", "parent": "ZJ"}},
+        {{"id": "NJ", "level": "city", "parent": "JS"}}, {{"id": "CD", "level": "city", "parent": "SC"}}],
+      "channels": [{{"id": "DIST", "kind": "distribution", "presence": "offline", "role": "main"}},
+        {{"id": "SHOP", "kind": "retail_terminal", "presence": "offline", "role": "auxiliary"}},
+        {{"id": "WEB", "kind": "platform_ecommerce", "presence": "online", "role": "auxiliary"}},
+        {{"id": "LIVE", "kind": "live_stream", "presence": "online", "role": "auxiliary"}}],
+      "partners": [
+        {{"id": "GA", "model": "distribution", "channel": "DIST", "territories": [{{"territory": "E"}}, {{"territory": "W"}}]}},
+        {{"id": "D1", "model": "distribution", "parent": "GA", "channel": "DIST", "territories": [{{"territory": "ZJ"}}]}},
+        {{"id": "D2", "model": "distribution", "parent": "GA", "channel": "DIST", "territories": [{{"territory": "ZJ"}}]}},
+        {{"id": "D3", "model": "distribution", "parent": "GA", "channel": "DIST", "territories": [{{"territory": "JS"}}]}},
+        {{"id": "D4", "model": "distribution", "parent": "GA", "channel": "DIST", "territories": [{{"territory": "JS"}}]}},
+        {{"id": "D5", "model": "distribution", "parent": "GA", "channel": "DIST", "territories": [{{"territory": "SC"}}]}},
+        {{"id": "O1", "model": "franchise", "parent": "GA", "channel": "SHOP", "territories": [{{"territory": "ZJ"}}]}}],
+      "categories": [{{"id": "tea"}}],
+      "products": [{{"id": "G1", "category": "tea", "list_price": "100.00"}},
+        {{"id": "B1", "category": "tea", "list_price": "50.00"}},
+        {{"id": "X1", "category": "tea", "list_price": "10.00"}}],
+      "prices": [{{"product": "G1", "retail_price": "100.00", "floor_price": "50.00"}},
+        {{"product": "B1", "retail_price": "50.00", "floor_price": "25.00"}}],
+      "customers": [{}]}}"#,
+            customers.join(", ")
+        );
+        MasterData::new(MasterDocument::from_json(&json).expect("json")).expect("master")
+    }
+
+    /// One line: order, day, customer, partner ("" for the company), channel, product,
+    /// territory, quantity (negative: a return of `original`), unit price in minor units.
+    #[derive(Clone, Copy)]
+    struct L {
+        order: &'static str,
+        date: &'static str,
+        customer: &'static str,
+        partner: &'static str,
+        channel: &'static str,
+        product: &'static str,
+        territory: &'static str,
+        qty: i64,
+        price: i64,
+        original: Option<&'static str>,
+    }
+
+    #[expect(clippy::too_many_arguments, reason = "one line's fields")]
+    fn l(
+        order: &'static str,
+        date: &'static str,
+        customer: &'static str,
+        partner: &'static str,
+        channel: &'static str,
+        product: &'static str,
+        territory: &'static str,
+        price: i64,
+    ) -> L {
+        L {
+            order,
+            date,
+            customer,
+            partner,
+            channel,
+            product,
+            territory,
+            qty: 1,
+            price,
+            original: None,
+        }
+    }
+
+    fn ret(of: L, order: &'static str) -> L {
+        L {
+            order,
+            qty: -1,
+            original: Some(of.order),
+            ..of
+        }
+    }
+
+    fn data(lines: &[L], inventory: Vec<InventorySnapshot>) -> Dataset {
+        let mut b = DatasetBuilder::new(master(), Strictness::Strict);
+        let mut no: std::collections::HashMap<&str, u32> = std::collections::HashMap::new();
+        for (i, x) in lines.iter().enumerate() {
+            let n = no.entry(x.order).or_insert(0);
+            *n += 1;
+            b.push(
+                &TxInput {
+                    order: x.order,
+                    line: *n,
+                    date: d(x.date),
+                    customer: x.customer,
+                    partner: (!x.partner.is_empty()).then_some(x.partner),
+                    channel: x.channel,
+                    product: x.product,
+                    territory: x.territory,
+                    kind: if x.qty < 0 {
+                        TxKind::Return
+                    } else {
+                        TxKind::Sale
+                    },
+                    quantity: x.qty,
+                    unit_price: x.price,
+                    amount: x.qty * x.price,
+                    cost: None,
+                    original_order: x.original,
+                },
+                i as u64 + 2,
+            )
+            .expect("valid row");
+        }
+        b.ops_mut().inventory = inventory;
+        b.finish().expect("dataset")
+    }
+
+    /// The default policy with only `on` enabled.
+    fn only(on: Detector) -> ConflictPolicy {
+        let mut p = ConflictPolicy::default();
+        p.cross_region.enabled = on == Detector::CrossRegion;
+        p.diverted_goods.enabled = on == Detector::DivertedGoods;
+        p.below_floor.enabled = on == Detector::BelowFloor;
+        p.promotion_depth.enabled = on == Detector::PromotionDepth;
+        p.undercutting.enabled = on == Detector::Undercutting;
+        p.customer_overlap.enabled = on == Detector::CustomerOverlap;
+        p.vertical.enabled = on == Detector::Vertical;
+        p.online_undercut.enabled = on == Detector::OnlineUndercut;
+        p.channel_switching.enabled = on == Detector::ChannelSwitching;
+        p.inventory.enabled = on == Detector::Inventory;
+        p
+    }
+
+    fn run(data: &Dataset, p: &ConflictPolicy, threads: usize) -> ConflictReport {
+        crate::conflict::detect(
+            data,
+            p,
+            &ConflictInputs {
+                threads,
+                ..Default::default()
+            },
+        )
+        .expect("detect")
+    }
+
+    fn figure(f: &Finding, name: &str) -> (Decimal, Option<Decimal>) {
+        let x = f
+            .figures
+            .iter()
+            .find(|x| x.name == name)
+            .unwrap_or_else(|| panic!("{name} in {:?}", f.figures));
+        (x.value, x.threshold)
+    }
+
+    /// Q1 2025, G1 at retail 100.00 (10000 minor), indices in basis points:
+    /// D1 10000 9500 9000 10000 → sorted 9000 9500 10000 10000, even: (9500+10000)/2 = 0.975;
+    /// D2 10000 10000 9000 → 1.0; D3 9500 ×3 → 0.95;
+    /// D4 9800 9600 10000 9000 → sorted 9000 9600 9800 10000: (9600+9800)/2 = 0.97;
+    /// D5 G1 8000 8500 9000, B1 4500 of 5000 (9000) → 8000 8500 9000 9000: (8500+9000)/2 =
+    /// 0.875; its return at 1.00 and its X1 line (no price rule) are left out (with the return
+    /// the median would be 0.85).
+    /// O1 (same depth, channel SHOP) and GA (depth 0) are cheap but have no peers.
+    fn undercut_lines() -> Vec<L> {
+        let mut v = Vec::new();
+        let mut add = |order: &'static str, partner: &'static str, product, price| {
+            v.push(l(
+                order,
+                "2025-02-10",
+                "C01",
+                partner,
+                "DIST",
+                product,
+                "HZ",
+                price,
+            ));
+        };
+        for (k, p) in [10000, 9500, 9000, 10000].into_iter().enumerate() {
+            add(["a1", "a2", "a3", "a4"][k], "D1", "G1", p);
+        }
+        for (k, p) in [10000, 10000, 9000].into_iter().enumerate() {
+            add(["b1", "b2", "b3"][k], "D2", "G1", p);
+        }
+        for o in ["c1", "c2", "c3"] {
+            add(o, "D3", "G1", 9500);
+        }
+        for (k, p) in [9800, 9600, 10000, 9000].into_iter().enumerate() {
+            add(["d1", "d2", "d3", "d4"][k], "D4", "G1", p);
+        }
+        add("e1", "D5", "G1", 8000);
+        add("e2", "D5", "G1", 8500);
+        add("e3", "D5", "B1", 4500);
+        add("e4", "D5", "X1", 1);
+        for o in ["f1", "f2", "f3"] {
+            add(o, "O1", "G1", 5000);
+            add(o, "GA", "G1", 5000);
+        }
+        let sold = l("e5", "2025-02-10", "C01", "D5", "DIST", "G1", "HZ", 9000);
+        v.push(sold);
+        v.push(L {
+            price: 100,
+            ..ret(sold, "e6")
+        });
+        v
+    }
+
+    #[test]
+    fn undercutting_flags_the_cheap_partner_against_its_peers() {
+        let data = data(&undercut_lines(), Vec::new());
+        let mut p = only(Detector::Undercutting);
+        p.undercutting.min_lines = 3;
+        let r = run(&data, &p, 1);
+        let found: Vec<&Finding> = r.of(Detector::Undercutting).collect();
+        assert_eq!(found.len(), 1, "{found:#?}");
+        let f = found[0];
+        assert_eq!(f.id, "undercutting/D5/-/-/2025-Q1");
+        assert_eq!(f.partner.as_deref(), Some("D5"));
+        assert_eq!(f.parties, ["D1", "D2", "D3", "D4"]);
+        assert_eq!(f.channels, ["DIST"]);
+        assert_eq!(f.kind, ConflictKind::Horizontal);
+        assert_eq!(f.resolution, Resolution::Warn);
+        // Others' medians 0.95 0.97 0.975 1.0: peer median (0.97 + 0.975) / 2 = 0.9725;
+        // threshold 0.9725 × 0.95 = 0.923875.
+        assert_eq!(
+            figure(f, "median_price_index"),
+            (dn("0.875"), Some(dn("0.923875")))
+        );
+        assert_eq!(figure(f, "peer_median").0, dn("0.9725"));
+        assert_eq!(figure(f, "lines").0, dn("4"));
+        assert_eq!(figure(f, "peers").0, dn("4"));
+        assert_eq!(f.evidence.lines, 4);
+        assert_eq!(f.evidence.amount, 8000 + 8500 + 4500 + 9000);
+        assert_eq!(f.first_day, d("2025-02-10"));
+        assert!(f.message.en.contains("0.875") && f.message.zh.contains("0.9725"));
+    }
+
+    #[test]
+    fn undercutting_gates_on_lines_and_peers() {
+        let data = data(&undercut_lines(), Vec::new());
+        // D2 and D3 have 3 priced lines: with 4 needed D1, D4 and D5 remain, 2 peers each.
+        let mut p = only(Detector::Undercutting);
+        p.undercutting.min_lines = 4;
+        assert_eq!(run(&data, &p, 1).findings.len(), 0);
+        // Five partners qualify: D5 has 4 others, enough for 4 peers but not for 5.
+        p.undercutting.min_lines = 3;
+        p.undercutting.min_peers = 4;
+        assert_eq!(run(&data, &p, 1).findings.len(), 1);
+        p.undercutting.min_peers = 5;
+        assert_eq!(run(&data, &p, 1).findings.len(), 0);
+    }
+
+    /// Q1 2025: D1 sells to C00–C05 (C03 twice), D2 to C03–C08: 3 shared of 6 and 6, a share
+    /// of exactly 0.5. D3 sells to C00, C01 (2 shared with D1) and takes returns from C03–C05,
+    /// which do not count. O1 (channel SHOP) and GA (depth 0) sell to C00–C05: other peer
+    /// groups.
+    fn overlap_lines() -> Vec<L> {
+        const C: [&str; 9] = [
+            "C00", "C01", "C02", "C03", "C04", "C05", "C06", "C07", "C08",
+        ];
+        const O: [&str; 9] = ["o0", "o1", "o2", "o3", "o4", "o5", "o6", "o7", "o8"];
+        let mut v = Vec::new();
+        for (k, c) in C.iter().enumerate() {
+            let sale = |partner: &'static str, channel: &'static str| {
+                l(O[k], "2025-01-15", c, partner, channel, "G1", "HZ", 10000)
+            };
+            if k <= 5 {
+                v.push(sale("D1", "DIST"));
+                v.push(sale("O1", "SHOP"));
+                v.push(sale("GA", "DIST"));
+            }
+            if k >= 3 {
+                v.push(sale("D2", "DIST"));
+            }
+            if k <= 1 {
+                v.push(sale("D3", "DIST"));
+            }
+        }
+        v.push(l(
+            "o9",
+            "2025-02-15",
+            "C03",
+            "D1",
+            "DIST",
+            "G1",
+            "HZ",
+            10000,
+        ));
+        const R: [&str; 3] = ["r3", "r4", "r5"];
+        for k in 3..=5 {
+            let sold = l(O[k], "2025-01-15", C[k], "D3", "DIST", "B1", "NJ", 5000);
+            v.push(sold);
+            v.push(ret(sold, R[k - 3]));
+        }
+        v
+    }
+
+    #[test]
+    fn customer_overlap_flags_at_the_threshold() {
+        // D3's B1 sales to C03–C05 count (they were bought, then returned), their returns do
+        // not add anything.
+        let data = data(&overlap_lines(), Vec::new());
+        let mut p = only(Detector::CustomerOverlap);
+        p.customer_overlap.min_shared = 3;
+        p.customer_overlap.threshold = dn("0.5");
+        let r = run(&data, &p, 1);
+        let ids: Vec<&str> = r.findings.iter().map(|f| f.id.as_str()).collect();
+        // D1: C00–C05 (6); D2: C03–C08 (6); D3: C00 C01 C03 C04 C05 (5).
+        // D1–D2: 3 / min(6, 6) = 0.5 (at the threshold: flagged); D1–D3: 5 / 5 = 1;
+        // D2–D3: C03 C04 C05 = 3 / 5 = 0.6.
+        assert_eq!(
+            ids,
+            [
+                "customer_overlap/-/-/-/2025-Q1+D1+D2",
+                "customer_overlap/-/-/-/2025-Q1+D1+D3",
+                "customer_overlap/-/-/-/2025-Q1+D2+D3"
+            ]
+        );
+        let f = &r.findings[0];
+        assert_eq!(f.parties, ["D1", "D2"]);
+        assert_eq!(f.partner, None);
+        assert_eq!(f.resolution, Resolution::Review);
+        assert_eq!(figure(f, "overlap_share"), (dn("0.5"), Some(dn("0.5"))));
+        assert_eq!(figure(f, "shared_customers").0, dn("3"));
+        assert_eq!(figure(f, "customers:D1").0, dn("6"));
+        assert_eq!(figure(&r.findings[2], "overlap_share").0, dn("0.6"));
+        // Just above 0.5: only the pairs above it.
+        p.customer_overlap.threshold = dn("0.51");
+        let r = run(&data, &p, 1);
+        assert_eq!(r.findings.len(), 2);
+        // min_shared 4: D1–D3 (5 shared) only.
+        p.customer_overlap.threshold = dn("0.5");
+        p.customer_overlap.min_shared = 4;
+        let r = run(&data, &p, 1);
+        assert_eq!(r.findings.len(), 1);
+        assert_eq!(r.findings[0].parties, ["D1", "D3"]);
+    }
+
+    #[test]
+    fn customer_overlap_ignores_returns() {
+        // Only D3's returned B1 lines would link D3 to C03–C05: as returns alone (their sales
+        // in another quarter) they do not count.
+        let mut v: Vec<L> = overlap_lines()
+            .into_iter()
+            .filter(|x| !(x.partner == "D3" && x.product == "B1"))
+            .collect();
+        for (k, c) in ["C03", "C04", "C05"].into_iter().enumerate() {
+            let sold = l(
+                ["s3", "s4", "s5"][k],
+                "2024-12-20",
+                c,
+                "D3",
+                "DIST",
+                "B1",
+                "NJ",
+                5000,
+            );
+            v.push(sold);
+            v.push(L {
+                date: "2025-01-20",
+                ..ret(sold, ["t3", "t4", "t5"][k])
+            });
+        }
+        let data = data(&v, Vec::new());
+        let mut p = only(Detector::CustomerOverlap);
+        p.customer_overlap.min_shared = 2;
+        p.customer_overlap.threshold = dn("0.5");
+        let r = run(&data, &p, 1);
+        let ids: Vec<&str> = r.findings.iter().map(|f| f.id.as_str()).collect();
+        // D3 in Q1: C00, C01 → with D1: 2 / 2 = 1 (flagged); D2: none shared. 2024-Q4: D3 alone.
+        assert_eq!(
+            ids,
+            [
+                "customer_overlap/-/-/-/2025-Q1+D1+D2",
+                "customer_overlap/-/-/-/2025-Q1+D1+D3"
+            ]
+        );
+    }
+
+    /// G1 in ZJ, Q1 2025: offline DIST (HZ) 100.00 100.00 90.00 and SHOP (NB) 100.00 →
+    /// sorted 90 100 100 100, median 100.00; WEB (HZ) 90.00 ×3 → median 90.00 = 100 × 0.9
+    /// exactly (not flagged); LIVE (NB) `live` and 100.00 (whose return is ignored).
+    /// JS: WEB 50.00 twice, no offline. Lines in region E lie above the province level.
+    fn online_lines(live: [i64; 3]) -> Vec<L> {
+        let mut v = vec![
+            l("a1", "2025-01-05", "C01", "D1", "DIST", "G1", "HZ", 10000),
+            l("a2", "2025-01-06", "C02", "D1", "DIST", "G1", "HZ", 10000),
+            l("a3", "2025-02-05", "C03", "D1", "DIST", "G1", "HZ", 9000),
+            l("a4", "2025-03-05", "C04", "O1", "SHOP", "G1", "NB", 10000),
+            l("w1", "2025-01-07", "C05", "", "WEB", "G1", "HZ", 9000),
+            l("w2", "2025-01-08", "C06", "", "WEB", "G1", "HZ", 9000),
+            l("w3", "2025-01-09", "C07", "", "WEB", "G1", "HZ", 9000),
+            l("v1", "2025-02-07", "C08", "", "LIVE", "G1", "NB", live[0]),
+            l("v2", "2025-02-08", "C09", "", "LIVE", "G1", "NB", live[1]),
+            l("v3", "2025-02-09", "C10", "", "LIVE", "G1", "NB", live[2]),
+            l("j1", "2025-02-09", "C11", "", "WEB", "G1", "NJ", 5000),
+            l("j2", "2025-02-09", "C12", "", "WEB", "G1", "NJ", 5000),
+            l("e1", "2025-02-09", "C13", "", "LIVE", "G1", "E", 100),
+            l("e2", "2025-02-09", "C14", "", "LIVE", "G1", "E", 100),
+            l("e3", "2025-02-09", "C15", "", "LIVE", "G1", "E", 100),
+        ];
+        let sold = l("v4", "2025-02-10", "C16", "", "LIVE", "G1", "NB", 100);
+        v.push(L {
+            price: 10000,
+            ..sold
+        });
+        v.push(L {
+            price: 10000,
+            ..ret(sold, "v5")
+        });
+        v
+    }
+
+    #[test]
+    fn online_undercut_flags_beyond_the_tolerance_only() {
+        let mut p = only(Detector::OnlineUndercut);
+        p.online_undercut.min_lines = 3;
+        // LIVE with v4 (100.00): 80 89 95 100 → (89 + 95) / 2 = 92.00, above 90.00.
+        let r = run(&data(&online_lines([8900, 8000, 9500]), Vec::new()), &p, 1);
+        assert_eq!(r.findings.len(), 0, "{:#?}", r.findings);
+        // LIVE 80 85 89 100 → (85 + 89) / 2 = 87.00 < 90.00.
+        let r = run(&data(&online_lines([8900, 8000, 8500]), Vec::new()), &p, 1);
+        let found: Vec<&Finding> = r.of(Detector::OnlineUndercut).collect();
+        assert_eq!(found.len(), 1, "{found:#?}");
+        let f = found[0];
+        assert_eq!(f.id, "online_undercut/-/ZJ/G1/2025-Q1+LIVE");
+        assert_eq!(f.channels, ["LIVE", "DIST", "SHOP"]);
+        assert_eq!(f.territory.as_deref(), Some("ZJ"));
+        assert_eq!(f.product.as_deref(), Some("G1"));
+        assert_eq!(f.kind, ConflictKind::MultiChannel);
+        assert_eq!(f.resolution, Resolution::Review);
+        assert_eq!(figure(f, "online_median"), (dn("87"), Some(dn("90"))));
+        assert_eq!(figure(f, "offline_median").0, dn("100"));
+        assert_eq!(figure(f, "online_lines").0, dn("4"));
+        assert_eq!(figure(f, "offline_lines").0, dn("4"));
+        // The four LIVE sale lines, in row order; the return is not among them.
+        assert_eq!(f.evidence.lines, 4);
+        assert_eq!(f.evidence.amount, 8900 + 8000 + 8500 + 10000);
+        let orders: Vec<&str> = f.evidence.listed.iter().map(|e| e.order.as_str()).collect();
+        assert_eq!(orders, ["v1", "v2", "v3", "v4"]);
+        assert_eq!(
+            (f.first_day, f.last_day),
+            (d("2025-02-07"), d("2025-02-10"))
+        );
+    }
+
+    #[test]
+    fn online_undercut_at_exactly_the_tolerance_is_not_flagged() {
+        // WEB's median 90.00 is exactly 100.00 × (1 − 0.1); LIVE made the same: 90 90 90 100.
+        let mut p = only(Detector::OnlineUndercut);
+        p.online_undercut.min_lines = 3;
+        let r = run(&data(&online_lines([9000, 9000, 9000]), Vec::new()), &p, 1);
+        assert_eq!(r.findings.len(), 0);
+        // A tolerance of 0.09 puts the threshold at 91.00: WEB (90) and LIVE (90) undercut.
+        p.online_undercut.tolerance = dn("0.09");
+        let r = run(&data(&online_lines([9000, 9000, 9000]), Vec::new()), &p, 1);
+        let ids: Vec<&str> = r.findings.iter().map(|f| f.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "online_undercut/-/ZJ/G1/2025-Q1+LIVE",
+                "online_undercut/-/ZJ/G1/2025-Q1+WEB"
+            ]
+        );
+    }
+
+    /// First purchases: C20–C23 on SHOP in 2024 (C23's first order "k23a" has two lines;
+    /// its second order "k23b" the same day on WEB is a later purchase). 2025 later revenue of
+    /// SHOP-first customers: WEB 300 (C20) + 200 (C21), SHOP 100 (C20) + 100 (C22): total 700,
+    /// WEB 500 / 700 = 5/7 by 2 customers. C21's WEB return is ignored. C30 is first won on
+    /// WEB 2025-02-01 by order "m30a", with "m30b" on SHOP the same day (a tie broken by the
+    /// order id); C31 first on WEB, later SHOP 100: WEB-first later revenue all on SHOP, by 2
+    /// customers.
+    fn switching_lines() -> Vec<L> {
+        let s = |o, date, c, ch, price| l(o, date, c, "", ch, "G1", "HZ", price);
+        let web21 = s("n21", "2025-05-01", "C21", "WEB", 20000);
+        vec![
+            s("k20", "2024-06-01", "C20", "SHOP", 5000),
+            s("k21", "2024-06-02", "C21", "SHOP", 5000),
+            s("k22", "2024-06-03", "C22", "SHOP", 5000),
+            s("k23a", "2024-06-04", "C23", "SHOP", 5000),
+            s("k23a", "2024-06-04", "C23", "SHOP", 5000),
+            s("k23b", "2024-06-04", "C23", "WEB", 5000),
+            s("n20", "2025-03-01", "C20", "WEB", 30000),
+            s("n20b", "2025-04-01", "C20", "SHOP", 10000),
+            web21,
+            ret(web21, "n21r"),
+            s("n22", "2025-06-01", "C22", "SHOP", 10000),
+            s("m30b", "2025-02-01", "C30", "SHOP", 1000),
+            s("m30a", "2025-02-01", "C30", "WEB", 1000),
+            s("m31", "2025-02-02", "C31", "WEB", 1000),
+            s("m31b", "2025-03-02", "C31", "SHOP", 10000),
+        ]
+    }
+
+    #[test]
+    fn channel_switching_shares() {
+        let mut p = only(Detector::ChannelSwitching);
+        p.channel_switching.min_customers = 2;
+        let r = run(&data(&switching_lines(), Vec::new()), &p, 1);
+        let ids: Vec<&str> = r.findings.iter().map(|f| f.id.as_str()).collect();
+        // 2024: SHOP-first later revenue is C23's WEB 50.00 only — 1 customer, not enough.
+        assert_eq!(
+            ids,
+            [
+                "channel_switching/-/-/-/2025+SHOP+WEB",
+                "channel_switching/-/-/-/2025+WEB+SHOP"
+            ]
+        );
+        let f = &r.findings[0];
+        assert_eq!(f.channels, ["SHOP", "WEB"]);
+        assert_eq!(
+            figure(f, "switch_share"),
+            (dn("500") / dn("700"), Some(dn("0.5")))
+        );
+        assert_eq!(figure(f, "revenue_switched").0, dn("500"));
+        assert_eq!(figure(f, "later_revenue").0, dn("700"));
+        assert_eq!(figure(f, "switching_customers").0, dn("2"));
+        assert_eq!(figure(f, "returning_customers").0, dn("3"));
+        assert_eq!(f.evidence.lines, 2);
+        assert_eq!(
+            (f.first_day, f.last_day),
+            (d("2025-03-01"), d("2025-05-01"))
+        );
+        // WEB → SHOP: C30's "m30b" (10.00) and C31's 100.00, all of the WEB-first later revenue.
+        let g = &r.findings[1];
+        assert_eq!(figure(g, "switch_share").0, dn("1"));
+        assert_eq!(figure(g, "revenue_switched").0, dn("110"));
+        // A threshold above 5/7 leaves the WEB → SHOP finding only.
+        p.channel_switching.threshold = dn("0.72");
+        assert_eq!(
+            run(&data(&switching_lines(), Vec::new()), &p, 1)
+                .findings
+                .len(),
+            1
+        );
+    }
+
+    fn snap(
+        partner: &str,
+        product: &str,
+        date: &str,
+        on_hand: i64,
+        rate: &str,
+    ) -> InventorySnapshot {
+        let m = master();
+        InventorySnapshot {
+            partner: m.partners.code(partner).expect("partner"),
+            product: m.products.code(product).expect("product"),
+            date: d(date),
+            on_hand,
+            daily_sales_rate: dn(rate),
+        }
+    }
+
+    #[test]
+    fn inventory_transfer_quantity() {
+        let inv = vec![
+            // G1 on 2025-03-31: D1 (ZJ, region E) 500 units at 2.5 a day = 200 days of cover;
+            // surplus 500 − floor(30 × 2.5 = 75) = 425. D2 (ZJ) out: ceil(30 × 1.2 = 36) − 0 =
+            // 36; D3 (JS, also E) at −3: ceil(30 × 0.7 = 21) + 3 = 24; D5 (SC, region W) is in
+            // another region; D4 sells none. Transfer min(425, 36 + 24) = 60.
+            snap("D1", "G1", "2025-03-31", 500, "2.5"),
+            snap("D2", "G1", "2025-03-31", 0, "1.2"),
+            snap("D3", "G1", "2025-03-31", -3, "0.7"),
+            snap("D4", "G1", "2025-03-31", 0, "0"),
+            snap("D5", "G1", "2025-03-31", 0, "5"),
+            // An earlier count the same month: the latest day of the month is kept.
+            snap("D1", "G1", "2025-03-15", 520, "2.5"),
+            snap("D2", "G1", "2025-03-15", 0, "1"),
+            // B1: D4 (JS) 62 units at 1 a day, 62 days > 60: surplus 62 − 30 = 32; D3 out at
+            // 0.5 a day needs 15: transfer 15.
+            snap("D4", "B1", "2025-03-31", 62, "1"),
+            snap("D3", "B1", "2025-03-31", 0, "0.5"),
+            // D1 holds a backlog of B1 but no peer is out of it: no finding.
+            snap("D1", "B1", "2025-04-30", 900, "1"),
+            snap("D2", "B1", "2025-04-30", 10, "1"),
+        ];
+        let data = data(&undercut_lines(), inv);
+        let r = run(&data, &only(Detector::Inventory), 1);
+        let ids: Vec<&str> = r.findings.iter().map(|f| f.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            ["inventory/D1/E/G1/2025-03", "inventory/D4/E/B1/2025-03"]
+        );
+        let f = &r.findings[0];
+        assert_eq!(f.partner.as_deref(), Some("D1"));
+        assert_eq!(f.parties, ["D2", "D3"]);
+        assert_eq!(f.resolution, Resolution::Transfer);
+        assert_eq!(
+            (f.first_day, f.last_day),
+            (d("2025-03-31"), d("2025-03-31"))
+        );
+        assert_eq!(figure(f, "cover_days"), (dn("200"), Some(dn("60"))));
+        assert_eq!(figure(f, "transfer").0, dn("60"));
+        assert_eq!(figure(f, "shortfall:D2").0, dn("36"));
+        assert_eq!(figure(f, "shortfall:D3").0, dn("24"));
+        assert!(f.message.en.contains("transfer 60 units"));
+        assert_eq!(figure(&r.findings[1], "transfer").0, dn("15"));
+    }
+
+    #[test]
+    fn disabled_detectors_and_missing_snapshots_do_not_run() {
+        let data = data(&undercut_lines(), Vec::new());
+        let r = run(&data, &only(Detector::Inventory), 1);
+        let reasons: Vec<(Detector, &str)> = r
+            .not_run
+            .iter()
+            .map(|n| (n.detector, n.reason.en.as_str()))
+            .collect();
+        for d in [
+            Detector::Undercutting,
+            Detector::CustomerOverlap,
+            Detector::OnlineUndercut,
+            Detector::ChannelSwitching,
+        ] {
+            assert!(
+                reasons.contains(&(d, "disabled by the policy")),
+                "{reasons:?}"
+            );
+        }
+        assert!(reasons.contains(&(Detector::Inventory, "no inventory snapshots")));
+    }
+
+    /// Everything above in one data set (order ids prefixed per scenario).
+    fn all_lines() -> Vec<L> {
+        fn tag(prefix: &str, v: Vec<L>, date: Option<&'static str>) -> Vec<L> {
+            let name =
+                |o: &str| -> &'static str { Box::leak(format!("{prefix}{o}").into_boxed_str()) };
+            v.into_iter()
+                .map(|x| L {
+                    order: name(x.order),
+                    original: x.original.map(name),
+                    date: date.unwrap_or(x.date),
+                    ..x
+                })
+                .collect()
+        }
+        let mut v = tag("u", undercut_lines(), None);
+        v.extend(tag("o", overlap_lines(), Some("2025-07-15")));
+        v.extend(tag(
+            "m",
+            online_lines([8900, 8000, 8500]),
+            Some("2025-11-03"),
+        ));
+        v.extend(tag("s", switching_lines(), None));
+        v
+    }
+
+    fn all_policy() -> ConflictPolicy {
+        let mut p = ConflictPolicy::default();
+        p.cross_region.enabled = false;
+        p.below_floor.enabled = false;
+        p.promotion_depth.enabled = false;
+        p.vertical.enabled = false;
+        p.undercutting.min_lines = 3;
+        p.customer_overlap.min_shared = 2;
+        p.online_undercut.min_lines = 3;
+        p.channel_switching.min_customers = 2;
+        p
+    }
+
+    #[test]
+    fn the_same_whatever_the_row_order() {
+        let lines = all_lines();
+        let mut rev = lines.clone();
+        rev.reverse();
+        // Reversed, a return would precede its sale: keep each return after it.
+        let (returns, mut sales): (Vec<L>, Vec<L>) = rev.into_iter().partition(|x| x.qty < 0);
+        sales.extend(returns);
+        let p = all_policy();
+        let a = run(&data(&lines, Vec::new()), &p, 1);
+        let mut b = run(&data(&sales, Vec::new()), &p, 3);
+        assert!(a.findings.len() >= 5, "{:#?}", a.findings);
+        // Listed evidence follows the row order; compare it as a set.
+        for f in &mut b.findings {
+            f.evidence.listed.reverse();
+        }
+        assert_eq!(a.findings, b.findings);
+    }
+
+    #[test]
+    fn sample_company() {
+        let sample = crate::sample::generate(&crate::sample::SampleConfig::with_lines(140_000))
+            .expect("sample");
+        let mut p = ConflictPolicy::sample_company();
+        p.cross_region.enabled = false;
+        p.below_floor.enabled = false;
+        p.promotion_depth.enabled = false;
+        p.vertical.enabled = false;
+        p.diverted_goods.enabled = false;
+        let one = run(&sample.dataset, &p, 1);
+        let three = run(&sample.dataset, &p, 3);
+        assert_eq!(one, three, "1 and 3 threads");
+        let planted = &sample.planted;
+        for f in &one.findings {
+            eprintln!("{} | {:?} | {}", f.id, f.partner, f.message.en);
+        }
+        // Against a partner: only the planted below-floor partner may be found undercutting,
+        // and only the planted overstocked partner holds the backlog of an inventory finding.
+        for f in one.of(Detector::Undercutting) {
+            assert_eq!(
+                f.partner.as_deref(),
+                Some(&*planted.below_floor_partner),
+                "{f:#?}"
+            );
+        }
+        for f in one.of(Detector::Inventory) {
+            assert_eq!(
+                f.partner.as_deref(),
+                Some(&*planted.overstocked_partner),
+                "{f:#?}"
+            );
+            assert_eq!(
+                f.product.as_deref(),
+                Some(&*planted.overstocked_product),
+                "{f:#?}"
+            );
+        }
+        assert!(one.of(Detector::Inventory).count() > 0);
+    }
+}
