@@ -173,10 +173,10 @@ fn explain(f: &Finding, cur: &Currency, lines: usize, out: &mut String) -> std::
                 Some(t) => format!(
                     "{} {} (threshold {})",
                     g.name,
-                    g.value.normalize(),
-                    t.normalize()
+                    g.value.round_dp(4).normalize(),
+                    t.round_dp(4).normalize()
                 ),
-                None => format!("{} {}", g.name, g.value.normalize()),
+                None => format!("{} {}", g.name, g.value.round_dp(4).normalize()),
             })
             .collect();
         writeln!(out, "    figures  {}", figs.join("; "))?;
@@ -298,19 +298,25 @@ fn deduction(
         .flat_map(|a| a.findings.iter().cloned())
         .collect();
     let waived = report.penalty_findings(&ids);
-    if let Ok(again) = settle(&waived) {
-        let back = again
-            .statements
+    // What the program paid the partner for the period, partial settlements included.
+    let period_total = |run: &qudao::rebate::Settlement| -> i64 {
+        run.statements
             .iter()
-            .find(|x| x.id == s.id)
-            .map_or(0, |x| x.amount);
+            .filter(|x| x.program == s.program && x.payee == s.payee && x.period == s.period)
+            .map(|x| x.amount)
+            .sum()
+    };
+    if let Ok(again) = settle(&waived) {
         writeln!(
             out,
-            "  With its {} findings waived by the host, the same statement pays {} {} instead of {}.",
-            count(ids.len() as u64),
-            money(cur, back),
+            "  {} pays {} {} {} for {} in all; with these {} findings waived by the host it would pay {}.",
+            s.program,
+            s.payee,
+            money(cur, period_total(&run)),
             cur.code,
-            money(cur, s.amount)
+            s.period,
+            count(ids.len() as u64),
+            money(cur, period_total(&again))
         )?;
     }
     Ok(())

@@ -177,7 +177,7 @@ fn demo_conflict_finds_the_planted_trouble_and_only_it() {
         "not run: vertical",
         "Enforcement / 冲突处罚",
         "penalty cross-region",
-        "With its",
+        "would pay",
     ] {
         assert!(section.contains(part), "missing {part:?} in\n{section}");
     }
