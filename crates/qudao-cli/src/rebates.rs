@@ -5,10 +5,9 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use qudao::intern::NONE;
 use qudao::rebate::{
-    AdjustmentKind, Engine, EntryKind, Finding, GrowthMeasure, Inputs, Ledger, NotPaid, Payout,
-    ProgramBook, Reason, Settlement, Shape, Shortfall, StatementLine, VolumeMeasure,
+    AdjustmentKind, Engine, EntryKind, GrowthMeasure, Inputs, Ledger, NotPaid, Payout, ProgramBook,
+    Reason, Settlement, Shape, Shortfall, StatementLine, VolumeMeasure,
 };
 use qudao::{Currency, Dataset, Date};
 use rust_decimal::Decimal;
