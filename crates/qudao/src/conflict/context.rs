@@ -610,7 +610,7 @@ impl<'a> Context<'a> {
     ///
     /// Detectors fill everything but `repeats` (0) and, for violations against a partner,
     /// `resolution` (set here from the escalation ladder).
-    pub fn finish(&self, findings: &mut Vec<Finding>) {
+    pub fn finish(&self, findings: &mut [Finding]) {
         let mut windows: BTreeMap<(Detector, String), Vec<Date>> = BTreeMap::new();
         for f in findings.iter() {
             if let Some(p) = &f.partner {
