@@ -49,8 +49,12 @@ fn fixture() -> &'static Fixture {
     })
 }
 
+fn policy() -> ConflictPolicy {
+    ConflictPolicy::sample_company()
+}
+
 fn run(data: &Dataset, inputs: &ConflictInputs<'_>) -> ConflictReport {
-    detect(data, &ConflictPolicy::sample_company(), inputs).expect("detects")
+    detect(data, &policy(), inputs).expect("detects")
 }
 
 fn d(s: &str) -> Date {
@@ -370,7 +374,8 @@ fn the_sample_gives_exactly_its_planted_cross_region_and_below_floor_lines() {
         if let Some(p) = &x.partner {
             let ok = match x.detector {
                 Detector::CrossRegion => p == &planted.cross_region_partner,
-                Detector::BelowFloor => p == &planted.below_floor_partner,
+                // At larger sizes its planted lines are most of its sales: it undercuts too.
+                Detector::BelowFloor | Detector::Undercutting => p == &planted.below_floor_partner,
                 Detector::Inventory => p == &planted.overstocked_partner,
                 _ => false,
             };
@@ -604,7 +609,10 @@ fn undercutting_finds_a_retailer_pricing_under_its_peers_for_a_quarter() {
     assert_eq!(x.evidence.lines, u64::from(n), "its priced sale lines");
     assert_eq!(
         figure(x, "median_price_index"),
-        (Decimal::new(9, 1), Some(Decimal::new(95, 2)))
+        (
+            Decimal::new(9, 1),
+            Some(Decimal::ONE - policy().undercutting.gap)
+        )
     );
     assert_eq!(figure(x, "peer_median").0, Decimal::ONE);
 }
@@ -630,6 +638,8 @@ fn customer_overlap_finds_two_general_agents_selling_to_the_same_customers() {
     // GA01's customers, by id, until the shared customers reach both 20 and 30 % of the smaller
     // customer base: exactly one overlap finding for [GA01, GA02] in that quarter.
     let f = fixture();
+    let rule = policy().customer_overlap;
+    let min_shared = rule.min_shared as usize;
     let (a, b) = ("GA01", "GA02");
     let quarter = |day: Date| qudao::conflict::Window::Quarter.of(day);
     let mut base: BTreeMap<(&str, Period), BTreeMap<&str, Date>> = BTreeMap::new();
@@ -651,14 +661,14 @@ fn customer_overlap_finds_two_general_agents_selling_to_the_same_customers() {
         .iter()
         .filter(|((p, _), _)| *p == a)
         .map(|((_, q), ca)| (*q, ca, base.get(&(b, *q)).unwrap_or(&empty)))
-        .find(|(_, ca, cb)| ca.len() >= 20 && ca.keys().all(|c| !cb.contains_key(c)))
+        .find(|(_, ca, cb)| ca.len() >= min_shared && ca.keys().all(|c| !cb.contains_key(c)))
         .expect("a quarter with 20 customers of GA01");
     let mut shared: Vec<(&str, Date)> = Vec::new();
     for (&c, &last) in of_a {
         shared.push((c, last));
         let n = shared.len();
         let smaller = of_a.len().min(of_b.len() + n);
-        if n >= 20 && n * 10 >= smaller * 3 {
+        if n >= min_shared && Decimal::from(n) >= Decimal::from(smaller) * rule.threshold {
             break;
         }
     }
@@ -706,7 +716,7 @@ fn customer_overlap_finds_two_general_agents_selling_to_the_same_customers() {
     let n = shared.len();
     assert_eq!(
         figure(x, "shared_customers"),
-        (Decimal::from(n), Some(Decimal::from(20)))
+        (Decimal::from(n), Some(Decimal::from(min_shared)))
     );
     assert_eq!(
         figure(x, &format!("customers:{a}")).0,
@@ -874,6 +884,9 @@ fn online_undercut_finds_tmall_pricing_under_the_offline_median() {
     // least 20 TMALL lines there and to be the majority of them: TMALL's median becomes 87 %
     // of retail. One finding for TMALL in that cell.
     let f = fixture();
+    let rule = policy().online_undercut;
+    let min_lines = rule.min_lines as usize;
+    let keep = Decimal::ONE - rule.tolerance;
     let m = &f.sample.dataset.master;
     let tree = &m.territories.tree;
     let province = |id: &str| {
@@ -913,7 +926,7 @@ fn online_undercut_finds_tmall_pricing_under_the_offline_median() {
     // The offline median must be the retail price (the sample sells 60 % of lines at retail).
     let fits = |(product, _, period): &Cell, (off, _, territory): &(Vec<i64>, Vec<i64>, String)| {
         let (retail, _) = price_of(m, product, "TMALL", territory, period.start.add_days(40));
-        off.len() >= 20 && median2(&mut off.clone()) == 2 * retail
+        off.len() >= min_lines && median2(&mut off.clone()) == 2 * retail
     };
     let largest = cells.values().map(|c| c.0.len()).max().unwrap_or(0);
     let ((product, prov, period), (off, on, territory)) = cells
@@ -925,8 +938,8 @@ fn online_undercut_finds_tmall_pricing_under_the_offline_median() {
     let (retail, floor) = price_of(m, &product, "TMALL", &territory, day);
     let price = retail * 87 / 100;
     assert!(price >= floor);
-    assert!(10 * price < 9 * retail);
-    let k = (20usize.saturating_sub(on.len())).max(on.len() + 2);
+    assert!(Decimal::from(price) < Decimal::from(retail) * keep);
+    let k = (min_lines.saturating_sub(on.len())).max(on.len() + 2);
     eprintln!(
         "online undercut: {product} {prov} {period}: {} offline lines (the largest cell has {largest}), {} TMALL lines, {k} planted at {price} (retail {retail})",
         off.len(),
@@ -975,7 +988,7 @@ fn online_undercut_finds_tmall_pricing_under_the_offline_median() {
     let off_med = cur.to_decimal(retail);
     assert_eq!(
         figure(x, "online_median"),
-        (cur.to_decimal(price), Some(off_med * Decimal::new(9, 1)))
+        (cur.to_decimal(price), Some(off_med * keep))
     );
     assert_eq!(figure(x, "offline_median").0, off_med);
     assert_eq!(figure(x, "online_lines").0, Decimal::from(on.len() + k));
@@ -985,11 +998,13 @@ fn online_undercut_finds_tmall_pricing_under_the_offline_median() {
 #[test]
 fn channel_switching_finds_phone_customers_moving_to_the_community_channel() {
     // 40 new customers buy first on PHONE (December 2024), then in 2025 only on COMMUNITY,
-    // for enough that COMMUNITY takes at least 55 % of the 2025 later revenue of all the
+    // for enough that COMMUNITY takes five points above the policy's threshold (60 % in the
+    // sample policy) of the 2025 later revenue of all the
     // customers first won on PHONE. The oracle: each customer's first purchase is its earliest
     // sale line (ties: lowest order id, then line); later revenue is the sale lines of other
     // orders, by the year they fall in.
     let f = fixture();
+    let rule = policy().channel_switching;
     let m = &f.sample.dataset.master;
     let mut first: BTreeMap<&str, (Date, &str, u32, &str)> = BTreeMap::new();
     for l in f.lines.iter().filter(|l| l.quantity > 0) {
@@ -1022,8 +1037,13 @@ fn channel_switching_finds_phone_customers_moving_to_the_community_channel() {
         }
     }
     eprintln!("PHONE-first later revenue in {year}: {total}, by channel {by_channel:?}");
-    // (community + p) / (total + p) ≥ 0.55  ⇔  p ≥ (55 total − 100 community) / 45
-    let need = (55 * total - 100 * community).div_euclid(45) + 1;
+    // (community + p) / (total + p) ≥ t  ⇔  p ≥ (t · total − community) / (1 − t), with t five
+    // points above the threshold.
+    let t = rule.threshold + Decimal::new(5, 2);
+    let need = i64::try_from(
+        ((t * Decimal::from(total) - Decimal::from(community)) / (Decimal::ONE - t)).ceil(),
+    )
+    .expect("money");
     let product = "SKU0044"; // 商务茶礼, the dearest gift box
     let territory = "SH";
     let (retail, _) = price_of(m, product, "COMMUNITY", territory, d("2025-03-01"));
@@ -1069,7 +1089,7 @@ fn channel_switching_finds_phone_customers_moving_to_the_community_channel() {
         .filter(|l| l.channel == "COMMUNITY")
         .map(|l| l.amount)
         .sum();
-    assert!(100 * (community + p) >= 55 * (total + p));
+    assert!(Decimal::from(community + p) >= t * Decimal::from(total + p));
     let report = run(&rebuild(doc, |_| {}, &planted), &ConflictInputs::default());
     let x = only_new(&report, Detector::ChannelSwitching);
     eprintln!("{}: {}", x.id, x.message.en);
@@ -1090,12 +1110,12 @@ fn channel_switching_finds_phone_customers_moving_to_the_community_channel() {
     assert_eq!(x.period, year);
     let cur = f.sample.dataset.currency();
     let share = Decimal::from(community + p) / Decimal::from(total + p);
-    assert_eq!(figure(x, "switch_share"), (share, Some(Decimal::new(5, 1))));
+    assert_eq!(figure(x, "switch_share"), (share, Some(rule.threshold)));
     assert_eq!(
         figure(x, "switching_customers"),
         (
             Decimal::from(switching.len() + n as usize),
-            Some(Decimal::from(30))
+            Some(Decimal::from(rule.min_customers))
         )
     );
     assert_eq!(
@@ -1165,9 +1185,11 @@ fn inventory_suggests_a_transfer_to_a_peer_out_of_stock() {
         .expect("a peer in the region");
     let peer_id = m.partners.id(peer).to_string();
     let rate = Decimal::new(200, 2);
-    let thirty = Decimal::from(30);
+    let rule = &policy().inventory;
+    let thirty = Decimal::from(rule.target_days);
+    let backlog = Decimal::from(rule.backlog_days);
     let cover = Decimal::from(snap.on_hand) / snap.daily_sales_rate;
-    assert!(cover > Decimal::from(60), "a backlog: {cover} days");
+    assert!(cover > backlog, "a backlog: {cover} days");
     let need = i64::try_from((thirty * rate).ceil()).expect("units");
     let spare =
         snap.on_hand - i64::try_from((thirty * snap.daily_sales_rate).floor()).expect("units");
@@ -1211,7 +1233,7 @@ fn inventory_suggests_a_transfer_to_a_peer_out_of_stock() {
         figure(x, &format!("shortfall:{peer_id}")).0,
         Decimal::from(need)
     );
-    assert_eq!(figure(x, "cover_days"), (cover, Some(Decimal::from(60))));
+    assert_eq!(figure(x, "cover_days"), (cover, Some(backlog)));
     // The same count for a partner in another region: no peer, nothing.
     let stranger = (0..m.partners.len() as u32)
         .filter(|&p| !counted.contains(&p) && !region_of(p).contains(&region))
