@@ -1324,16 +1324,81 @@ fn diverted_goods_finds_the_buyer_whose_batch_is_sold_outside_its_territory() {
 #[test]
 fn the_report_does_not_depend_on_the_thread_count() {
     let f = fixture();
-    let with = |threads: usize| {
-        let inputs = ConflictInputs {
-            threads,
-            ..ConflictInputs::default()
-        };
-        run(&f.sample.dataset, &inputs).to_json()
+    let with = |policy: &ConflictPolicy, inputs: &ConflictInputs<'_>, threads: usize| {
+        let inputs = ConflictInputs { threads, ..*inputs };
+        detect(&f.sample.dataset, policy, &inputs)
+            .expect("detects")
+            .to_json()
     };
-    let one = with(1);
-    assert_eq!(one, with(3));
+    let none = ConflictInputs::default();
+    let one = with(&policy(), &none, 1);
+    assert_eq!(one, with(&policy(), &none, 3));
     assert_eq!(one, f.base.to_json());
+    // A lax policy, so that every detector finds something, with assignments (every tenth
+    // customer to the partner of its first partner line), shipments and sightings.
+    let mut lax = policy();
+    lax.promotion_depth.max_discount = Decimal::new(12, 2);
+    lax.undercutting.gap = Decimal::new(1, 2);
+    lax.undercutting.min_lines = 5;
+    lax.undercutting.min_peers = 1;
+    lax.customer_overlap.threshold = Decimal::new(5, 2);
+    lax.customer_overlap.min_shared = 2;
+    lax.online_undercut.tolerance = Decimal::new(1, 2);
+    lax.online_undercut.min_lines = 3;
+    lax.channel_switching.threshold = Decimal::new(2, 1);
+    lax.channel_switching.min_customers = 3;
+    let mut assigned: BTreeMap<&str, &str> = BTreeMap::new();
+    for l in f.lines.iter().filter(|l| l.quantity > 0) {
+        if let Some(p) = l.partner.as_deref() {
+            assigned.entry(l.customer.as_str()).or_insert(p);
+        }
+    }
+    let assignments: Vec<Assignment> = assigned
+        .iter()
+        .step_by(10)
+        .map(|(c, p)| Assignment {
+            customer: c.to_string(),
+            partner: p.to_string(),
+            from: None,
+            to: None,
+        })
+        .collect();
+    let shipments = [Shipment {
+        batch: "B1".into(),
+        product: "SKU0001".into(),
+        partner: "GA01".into(),
+        date: d("2025-05-02"),
+        quantity: 100,
+        ship_to: Some("GD-GZ".into()),
+    }];
+    let sightings = [Sighting {
+        batch: "B1".into(),
+        date: d("2025-05-20"),
+        territory: "JS-NJ".into(),
+        seller: Some("GA02".into()),
+        quantity: 3,
+    }];
+    let inputs = ConflictInputs {
+        assignments: &assignments,
+        shipments: &shipments,
+        sightings: &sightings,
+        threads: 0,
+    };
+    let all = detect(&f.sample.dataset, &lax, &inputs).expect("detects");
+    let counts = all.counts();
+    eprintln!("lax policy: {counts:?}");
+    for d in Detector::ALL {
+        if d != Detector::PromotionDepth {
+            assert!(
+                counts.contains_key(&d),
+                "{d} finds nothing under the lax policy"
+            );
+        }
+    }
+    let one = with(&lax, &inputs, 1);
+    assert_eq!(one, with(&lax, &inputs, 2));
+    assert_eq!(one, with(&lax, &inputs, 3));
+    assert_eq!(one, all.to_json());
 }
 
 #[test]
