@@ -649,14 +649,6 @@ impl<'c, 'a> Setup<'c, 'a> {
                 let day = date[row];
                 let t = territory[row];
                 let w = self.windows.index(day);
-                let e = Ev {
-                    date: day,
-                    order: order[row],
-                    line: line[row],
-                    chunk: ci as u32,
-                    row: row as u32,
-                    reference: i64::MIN,
-                };
                 let ch = channel[row];
                 let add = |accs: &mut FxHashMap<Key, Acc>,
                            det: u8,
@@ -675,7 +667,15 @@ impl<'c, 'a> Setup<'c, 'a> {
                     if !acc.channels.contains(&ch) {
                         acc.channels.push(ch);
                     }
-                    acc.picks.offer(Ev { reference, ..e }, limit, tx);
+                    let e = Ev {
+                        date: day,
+                        order: order[row],
+                        line: line[row],
+                        chunk: ci as u32,
+                        row: row as u32,
+                        reference,
+                    };
+                    acc.picks.offer(e, limit, tx);
                     if let Some(d) = deep {
                         acc.take_deep(d);
                     }
