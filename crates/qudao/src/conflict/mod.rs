@@ -261,7 +261,8 @@ pub struct Figure {
     /// The threshold it crossed, when there is one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub threshold: Option<Decimal>,
-    /// `ratio`, `days`, `units`, `lines`, `customers` or the currency code.
+    /// `ratio`, `days`, `units`, `lines`, `customers`, `partners`, `peers`, `sightings`, `shipments`,
+    /// `batches` or the currency code.
     pub unit: String,
 }
 
@@ -322,7 +323,8 @@ pub struct Evidence {
     pub quantity: i64,
     /// Their amount, minor units.
     pub amount: i64,
-    /// The first lines, in row order, up to the policy's `evidence_limit`.
+    /// The first lines by (day, order id, line), up to the policy's `evidence_limit`: the
+    /// same whatever the row order or thread count.
     pub listed: Vec<EvidenceLine>,
 }
 
