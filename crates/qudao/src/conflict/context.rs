@@ -203,7 +203,11 @@ impl PriceIndex {
                 .map(|r| (r.retail_price, r.floor_price));
         }
         let cc = self.chan_class.get(channel as usize).copied().unwrap_or(0) as usize;
-        let tc = self.terr_class.get(territory as usize).copied().unwrap_or(0) as usize;
+        let tc = self
+            .terr_class
+            .get(territory as usize)
+            .copied()
+            .unwrap_or(0) as usize;
         let cell = (product as usize * self.n_chan + cc) * self.n_terr + tc;
         let (lo, hi) = (
             *self.offsets.get(cell)? as usize,
@@ -458,9 +462,8 @@ impl<'a> Context<'a> {
             handles
                 .into_iter()
                 .map(|h| {
-                    h.join().map_err(|_| {
-                        Error::invalid_argument("threads", "a worker thread panicked")
-                    })
+                    h.join()
+                        .map_err(|_| Error::invalid_argument("threads", "a worker thread panicked"))
                 })
                 .collect()
         })
@@ -468,7 +471,13 @@ impl<'a> Context<'a> {
 
     /// The (retail, floor) price in force, minor units, or none when no rule is in force.
     #[inline]
-    pub fn price(&self, product: u32, channel: u32, territory: u32, day: i32) -> Option<(i64, i64)> {
+    pub fn price(
+        &self,
+        product: u32,
+        channel: u32,
+        territory: u32,
+        day: i32,
+    ) -> Option<(i64, i64)> {
         self.prices
             .resolve(self.master, product, channel, territory, day)
     }
@@ -521,11 +530,7 @@ impl<'a> Context<'a> {
         let c = &self.chunks()[chunk];
         let m = self.master;
         let code_or_empty = |code: u32, f: &dyn Fn(u32) -> String| {
-            if code == NONE {
-                String::new()
-            } else {
-                f(code)
-            }
+            if code == NONE { String::new() } else { f(code) }
         };
         EvidenceLine {
             order: self.data.transactions.order_id(c.order[row]),

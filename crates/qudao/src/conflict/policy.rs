@@ -749,7 +749,10 @@ impl RuleDocument for ConflictPolicy {
         let p = &self.promotion_depth;
         ratio("promotion_depth.max_discount", p.max_discount, false)?;
         for (i, c) in p.channels.iter().enumerate() {
-            not_empty(&format!("promotion_depth.channels[{i}].channel"), &c.channel)?;
+            not_empty(
+                &format!("promotion_depth.channels[{i}].channel"),
+                &c.channel,
+            )?;
             ratio(
                 &format!("promotion_depth.channels[{i}].max_discount"),
                 c.max_discount,
@@ -782,10 +785,16 @@ impl RuleDocument for ConflictPolicy {
         let u = &self.undercutting;
         ratio("undercutting.gap", u.gap, true)?;
         if u.min_lines == 0 {
-            return Err(Error::document("undercutting.min_lines", "must be at least 1"));
+            return Err(Error::document(
+                "undercutting.min_lines",
+                "must be at least 1",
+            ));
         }
         if u.min_peers == 0 {
-            return Err(Error::document("undercutting.min_peers", "must be at least 1"));
+            return Err(Error::document(
+                "undercutting.min_peers",
+                "must be at least 1",
+            ));
         }
         let o = &self.customer_overlap;
         ratio("customer_overlap.threshold", o.threshold, true)?;
@@ -798,7 +807,10 @@ impl RuleDocument for ConflictPolicy {
         let m = &self.online_undercut;
         ratio("online_undercut.tolerance", m.tolerance, false)?;
         if m.min_lines == 0 {
-            return Err(Error::document("online_undercut.min_lines", "must be at least 1"));
+            return Err(Error::document(
+                "online_undercut.min_lines",
+                "must be at least 1",
+            ));
         }
         let s = &self.channel_switching;
         ratio("channel_switching.threshold", s.threshold, true)?;
@@ -810,7 +822,10 @@ impl RuleDocument for ConflictPolicy {
         }
         let inv = &self.inventory;
         if inv.target_days == 0 {
-            return Err(Error::document("inventory.target_days", "must be at least 1"));
+            return Err(Error::document(
+                "inventory.target_days",
+                "must be at least 1",
+            ));
         }
         if inv.backlog_days <= inv.target_days {
             return Err(Error::document(
@@ -905,4 +920,3 @@ mod tests {
         }
     }
 }
-
