@@ -545,7 +545,8 @@ fn undercutting_finds_a_retailer_pricing_under_its_peers_for_a_quarter() {
     // in the quarter. Take the quarter with the most such retailers (at least four: the one
     // repriced and three peers) and its clean retailer with the most lines; reprice its sale
     // lines of that quarter to 90 % of retail (above the 85 % floor). Its median price index
-    // drops to 0.9, below its peers' median (1.0 in the sample) × (1 − 5 %).
+    // drops to 0.9, below its peers' median (1.0 in the sample) × (1 − gap): 0.94 with the
+    // sample policy's 6 % gap.
     let f = fixture();
     let m = &f.sample.dataset.master;
     let retail_channel = m.channels.code("RETAIL").expect("RETAIL");
@@ -633,10 +634,11 @@ fn purchases() -> BTreeMap<&'static str, Vec<(Option<&'static str>, Date)>> {
 #[test]
 fn customer_overlap_finds_two_general_agents_selling_to_the_same_customers() {
     // The general agents GA01 (ZJ, SH) and GA02 (JS, SD) are peers (the root level, channel
-    // DIST) with disjoint customers. In the first quarter where GA01 has at least 20 customers
-    // and none shared, GA02 sells one unit at the retail price in its own territory (JS-NJ) to
-    // GA01's customers, by id, until the shared customers reach both 20 and 30 % of the smaller
-    // customer base: exactly one overlap finding for [GA01, GA02] in that quarter.
+    // DIST) with disjoint customers. In the first quarter where GA01 has at least `min_shared`
+    // customers and none shared, GA02 sells one unit at the retail price in its own territory
+    // (JS-NJ) to GA01's customers, by id, until the shared customers reach both `min_shared`
+    // and `threshold` of the smaller customer base: exactly one overlap finding for
+    // [GA01, GA02] in that quarter.
     let f = fixture();
     let rule = policy().customer_overlap;
     let min_shared = rule.min_shared as usize;
@@ -878,11 +880,12 @@ fn median2(v: &mut [i64]) -> i64 {
 
 #[test]
 fn online_undercut_finds_tmall_pricing_under_the_offline_median() {
-    // Per (product, province, quarter): the cell with the most offline sale lines (whose
-    // offline median is the retail price, so 87 % of retail is below 90 % of it). Planted TMALL
-    // lines at 87 % of retail (above the 85 % floor), one per new customer, enough to make at
-    // least 20 TMALL lines there and to be the majority of them: TMALL's median becomes 87 %
-    // of retail. One finding for TMALL in that cell.
+    // Per (product, province, quarter): the cell with the most offline sale lines whose
+    // offline median is the retail price, so that 87 % of retail is below (1 − tolerance) of
+    // it (88 % with the sample policy). Planted TMALL lines at 87 % of retail (above the 85 %
+    // floor), one per new customer, enough to make at least `min_lines` TMALL lines there and
+    // to be the majority of them: TMALL's median becomes 87 % of retail. One finding for
+    // TMALL in that cell.
     let f = fixture();
     let rule = policy().online_undercut;
     let min_lines = rule.min_lines as usize;
