@@ -7,17 +7,18 @@
 //!    (to size the keys below), and, for channel switching, each customer's first purchase: its
 //!    earliest sale line over the whole data set (ties: the lowest order id, then the lowest
 //!    line), kept per worker in a dense array by customer code and merged by that order;
-//! 2. the second pass emits one packed `u64` key per sale line and detector —
-//!    `(partner, window) | price index in basis points` for undercutting,
-//!    `(window, customer) | partner` for customer overlap,
-//!    `(product, territory, window, side) | unit price` for online undercut — into buckets by
-//!    key range, and adds each later purchase to dense (first channel, window, channel) sums
-//!    and a shared per-customer bitset of (window, channel) for the distinct customers.
+//! 2. the second pass counts, per worker, the sale lines of each packed key
+//!    `(partner, window) | price index in basis points` for undercutting and
+//!    `(product, territory, window, side) | unit price` for online undercut — both take a
+//!    handful of values per cell, so the counts stay small — and emits one key
+//!    `(customer, window) | partner` per partner line for customer overlap into buckets of
+//!    customers; it adds each later purchase to dense (first channel, window, channel) sums
+//!    and sets its (window, channel) bit in the customer's record, next to its first purchase.
 //!
-//! The buckets of a key range are then radix-sorted on one worker each; medians are read off
-//! the sorted runs exactly (an even count takes the mean of the two middle values) and the
-//! customer overlap counts pairs within each (window, customer) run. Nothing depends on the
-//! thread count or the row order: keys are sorted, sums are exact, ties are broken by ids.
+//! The counts are merged and sorted per cell; medians are read off them exactly (an even count
+//! takes the mean of the two middle values). Each overlap bucket is radix-sorted in the cache
+//! and the pairs counted within each (customer, window) run. Nothing depends on the thread
+//! count or the row order: keys are sorted, counts and sums are exact, ties are broken by ids.
 //!
 //! Returns are ignored by every detector here: a return is neither a price nor a purchase.
 
@@ -250,84 +251,97 @@ fn too_many_windows(d: Detector, kind: Window) -> NotRun {
     }
 }
 
-/// LSD radix sort of the keys of `parts` (only their low `bits` bits may be set), 11 bits a
-/// pass; a pass whose digit is the same in every key is skipped.
-fn radix_sort(parts: &[Vec<u64>], bits: u32) -> Vec<u64> {
-    const DIGIT: u32 = 11;
-    const BUCKETS: usize = 1 << DIGIT;
-    let n: usize = parts.iter().map(Vec::len).sum();
-    let passes = bits.div_ceil(DIGIT).max(1) as usize;
-    let mut hist = vec![[0usize; BUCKETS]; passes];
-    for p in parts {
-        for &k in p {
-            for (j, h) in hist.iter_mut().enumerate() {
-                h[((k >> (j as u32 * DIGIT)) as usize) & (BUCKETS - 1)] += 1;
-            }
+/// LSD radix sort of `keys` on their low `bits` bits (the higher bits must be equal in every
+/// key), digits of at most 11 bits; a pass whose digit is the same in every key is skipped.
+/// `tmp` is scratch space. Meant for runs that fit in the cache.
+fn radix_sort(keys: &mut Vec<u64>, tmp: &mut Vec<u64>, bits: u32) {
+    const MAX_DIGIT: u32 = 11;
+    let n = keys.len();
+    if n < 2 {
+        return;
+    }
+    if n < 256 {
+        keys.sort_unstable();
+        return;
+    }
+    let passes = bits.div_ceil(MAX_DIGIT).max(1);
+    let digit = bits.div_ceil(passes).max(1);
+    let buckets = 1usize << digit;
+    let mask = (buckets - 1) as u64;
+    let mut hist = vec![0u32; buckets * passes as usize];
+    for &k in keys.iter() {
+        for j in 0..passes {
+            hist[j as usize * buckets + ((k >> (j * digit)) & mask) as usize] += 1;
         }
     }
-    let mut src: Vec<u64> = Vec::with_capacity(n);
-    for p in parts {
-        src.extend_from_slice(p);
-    }
-    let mut dst = vec![0u64; n];
-    for (j, h) in hist.iter().enumerate() {
-        if h.contains(&n) {
+    tmp.clear();
+    tmp.resize(n, 0);
+    for j in 0..passes {
+        let h = &mut hist[j as usize * buckets..(j as usize + 1) * buckets];
+        if h.iter().any(|&c| c as usize == n) {
             continue;
         }
-        let mut off = [0usize; BUCKETS];
-        let mut sum = 0;
-        for (o, &c) in off.iter_mut().zip(h.iter()) {
-            *o = sum;
-            sum += c;
+        let mut sum = 0u32;
+        for c in h.iter_mut() {
+            let x = *c;
+            *c = sum;
+            sum += x;
         }
-        let shift = j as u32 * DIGIT;
-        for &k in &src {
-            let b = ((k >> shift) as usize) & (BUCKETS - 1);
-            dst[off[b]] = k;
-            off[b] += 1;
+        let shift = j * digit;
+        for &k in keys.iter() {
+            let b = ((k >> shift) & mask) as usize;
+            tmp[h[b] as usize] = k;
+            h[b] += 1;
         }
-        std::mem::swap(&mut src, &mut dst);
+        std::mem::swap(keys, tmp);
     }
-    src
 }
 
-/// Per run of equal cells (`key >> vbits`) of sorted keys: the cell, its count and twice the
-/// median of its values (`key & mask`): the two middle values added (the same one twice for an
-/// odd count).
-fn medians(keys: &[u64], vbits: u32, mut f: impl FnMut(u64, u64, u128)) {
+/// Counts of packed `cell << vbits | value` keys: how many lines of each cell had each value.
+type Tally = FxHashMap<u64, u64>;
+
+/// Adds the counts of `from` to `into`.
+fn merge_tally(into: &mut Tally, from: &Tally) {
+    for (&k, &n) in from {
+        *into.entry(k).or_insert(0) += n;
+    }
+}
+
+/// Per cell (`key >> vbits`, ascending) of the merged tallies: the cell, its count and twice
+/// the median of its values (`key & mask`): the two middle values added (the same one twice
+/// for an odd count).
+fn tally_medians(tally: &Tally, vbits: u32) -> Vec<(u64, u64, u128)> {
     let mask = low_mask(vbits);
+    let mut sorted: Vec<(u64, u64)> = tally.iter().map(|(&k, &n)| (k, n)).collect();
+    sorted.sort_unstable();
+    let mut out = Vec::new();
     let mut i = 0;
-    while i < keys.len() {
-        let cell = keys[i] >> vbits;
-        let mut j = i + 1;
-        while j < keys.len() && keys[j] >> vbits == cell {
+    while i < sorted.len() {
+        let cell = sorted[i].0 >> vbits;
+        let mut j = i;
+        let mut n = 0u64;
+        while j < sorted.len() && sorted[j].0 >> vbits == cell {
+            n += sorted[j].1;
             j += 1;
         }
-        let n = j - i;
-        let a = keys[i + (n - 1) / 2] & mask;
-        let b = keys[i + n / 2] & mask;
-        f(cell, n as u64, u128::from(a) + u128::from(b));
+        // Positions (0-based) of the two middle values.
+        let (lo, hi) = ((n - 1) / 2, n / 2);
+        let (mut a, mut b) = (None, 0u64);
+        let mut seen = 0u64;
+        for &(k, c) in &sorted[i..j] {
+            seen += c;
+            if a.is_none() && seen > lo {
+                a = Some(k & mask);
+            }
+            if seen > hi {
+                b = k & mask;
+                break;
+            }
+        }
+        out.push((cell, n, u128::from(a.unwrap_or(b)) + u128::from(b)));
         i = j;
     }
-}
-
-/// Splits cells `0..n` into `parts` contiguous ranges: `cell → part`.
-#[derive(Debug, Clone, Copy)]
-struct Split {
-    mul: u128,
-}
-
-impl Split {
-    fn new(cells: u64, parts: usize) -> Split {
-        Split {
-            mul: ((parts as u128) << 64) / u128::from(cells.max(1)),
-        }
-    }
-
-    #[inline]
-    fn of(self, cell: u64) -> usize {
-        ((u128::from(cell) * self.mul) >> 64) as usize
-    }
+    out
 }
 
 /// The order of two order codes by their ids (numeric ids by number).
@@ -447,26 +461,26 @@ fn first_pass(
 // ---------------------------------------------------------------------------------------------
 // Layouts of the keys of pass 2
 
-/// Undercutting: key `(partner × windows + window) << vbits | index in basis points`.
+/// Undercutting: lines counted per key `(partner × windows + window) << vbits | index in basis
+/// points`.
 #[derive(Debug)]
 struct UnderPlan {
     win: Windows,
     vbits: u32,
-    bits: u32,
-    split: Split,
 }
 
-/// Customer overlap: key `(window × customers + customer) << pbits | partner`.
+/// Customer overlap: key `(customer × windows + window) << pbits | partner`, kept in buckets of
+/// `2^shift` cells (`cell >> shift`), each small enough to sort in the cache.
 #[derive(Debug)]
 struct OverlapPlan {
     win: Windows,
     n_cust: u64,
     pbits: u32,
-    bits: u32,
-    split: Split,
+    shift: u32,
+    buckets: usize,
 }
 
-/// Online undercut: key `cell << vbits | unit price`, cell
+/// Online undercut: lines counted per key `cell << vbits | unit price`, cell
 /// `((product × territories + territory) × windows + window) × sides + side` with side 0 for
 /// the offline channels together and `1 + k` for the k-th online channel.
 #[derive(Debug)]
@@ -482,8 +496,6 @@ struct OnlinePlan {
     side_channel: Vec<u32>,
     n_sides: u64,
     vbits: u32,
-    bits: u32,
-    split: Split,
 }
 
 impl OnlinePlan {
@@ -504,15 +516,42 @@ impl OnlinePlan {
     }
 }
 
+/// A customer's record for pass 2: its first purchase's order and channel (NONE: no first
+/// purchase) and, when the (window, channel) bitset fits one word, that word, so that a line
+/// touches one record.
+#[derive(Debug)]
+struct Cust {
+    order: u32,
+    channel: u32,
+    bits: AtomicU64,
+}
+
 /// Channel switching: sums per (first channel, window, channel) and a per-customer bitset of
-/// (window, channel).
+/// (window, channel): in [`Cust::bits`] when `stride` is 1, else `stride` words per customer
+/// in `words`.
 #[derive(Debug)]
 struct SwitchPlan {
     win: Windows,
-    first: Vec<First>,
+    cust: Vec<Cust>,
     n_chan: usize,
     stride: usize,
-    bitset: Vec<AtomicU64>,
+    words: Vec<AtomicU64>,
+}
+
+impl SwitchPlan {
+    /// The bitset words of customer `c`.
+    #[inline]
+    fn words(&self, c: usize) -> &[AtomicU64] {
+        if self.stride == 1 {
+            self.cust
+                .get(c)
+                .map_or(&[], |x| std::slice::from_ref(&x.bits))
+        } else {
+            self.words
+                .get(c * self.stride..(c + 1) * self.stride)
+                .unwrap_or(&[])
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -521,16 +560,9 @@ struct Plans {
     overlap: Option<OverlapPlan>,
     online: Option<OnlinePlan>,
     switching: Option<SwitchPlan>,
-    parts: usize,
 }
 
-fn plans(
-    cx: &Context<'_>,
-    want: Want,
-    scan: Scan,
-    parts: usize,
-    not_run: &mut Vec<NotRun>,
-) -> Plans {
+fn plans(cx: &Context<'_>, want: Want, scan: Scan, not_run: &mut Vec<NotRun>) -> Plans {
     let p = cx.policy;
     let m = cx.master;
     let (lo, hi) = (scan.lo, scan.hi);
@@ -548,7 +580,6 @@ fn plans(
         overlap: None,
         online: None,
         switching: None,
-        parts,
     };
     if want.under && n_part > 0 {
         match Windows::new(p.undercutting.window, lo, hi) {
@@ -567,12 +598,7 @@ fn plans(
                         "伙伴 × 窗口 × 价格指数",
                     ));
                 } else {
-                    plans.under = Some(UnderPlan {
-                        win,
-                        vbits,
-                        bits: b,
-                        split: Split::new(slots, parts),
-                    });
+                    plans.under = Some(UnderPlan { win, vbits });
                 }
             }
         }
@@ -595,12 +621,14 @@ fn plans(
                         "窗口 × 客户 × 伙伴",
                     ));
                 } else {
+                    // About 512 buckets of 2^shift cells.
+                    let shift = bits(cells.saturating_sub(1)).saturating_sub(9);
                     plans.overlap = Some(OverlapPlan {
                         win,
                         n_cust,
                         pbits,
-                        bits: b,
-                        split: Split::new(cells, parts),
+                        shift,
+                        buckets: ((cells.saturating_sub(1) >> shift) + 1) as usize,
                     });
                 }
             }
@@ -664,8 +692,6 @@ fn plans(
                             side_channel,
                             n_sides,
                             vbits,
-                            bits: b,
-                            split: Split::new(cells, parts),
                         });
                     }
                 }
@@ -687,12 +713,22 @@ fn plans(
                         "客户 × 窗口 × 渠道",
                     ));
                 } else {
+                    let cust = scan
+                        .first
+                        .iter()
+                        .map(|f| Cust {
+                            order: f.order,
+                            channel: if f.date == i32::MAX { NONE } else { f.channel },
+                            bits: AtomicU64::new(0),
+                        })
+                        .collect();
+                    let words = if stride == 1 { 0 } else { words };
                     plans.switching = Some(SwitchPlan {
                         win,
-                        first: scan.first,
+                        cust,
                         n_chan,
                         stride,
-                        bitset: (0..words).map(|_| AtomicU64::new(0)).collect(),
+                        words: (0..words).map(|_| AtomicU64::new(0)).collect(),
                     });
                 }
             }
@@ -707,10 +743,11 @@ fn plans(
 /// One worker's share of pass 2.
 #[derive(Debug, Default)]
 struct Part {
-    under: Vec<Vec<u64>>,
+    under: Tally,
     under_acc: Vec<Acc>,
+    /// Overlap keys by bucket.
     overlap: Vec<Vec<u64>>,
-    online: Vec<Vec<u64>>,
+    online: Tally,
     switch_acc: Vec<Acc>,
 }
 
@@ -722,14 +759,15 @@ fn second_pass(
     let chunks = cx.chunks();
     let n_part = cx.master.partners.len();
     cx.par_map(ranges, |runs| {
-        let mut st = Part {
-            under: vec![Vec::new(); if pl.under.is_some() { pl.parts } else { 0 }],
-            overlap: vec![Vec::new(); if pl.overlap.is_some() { pl.parts } else { 0 }],
-            online: vec![Vec::new(); if pl.online.is_some() { pl.parts } else { 0 }],
-            ..Part::default()
-        };
+        let mut st = Part::default();
         if let Some(u) = &pl.under {
             st.under_acc = vec![Acc::default(); n_part * u.win.len()];
+        }
+        if let Some(o) = &pl.overlap {
+            // Room for every line of the worker, spread evenly, so buckets seldom grow.
+            let lines: usize = runs.iter().map(|&(_, a, b)| b - a).sum();
+            let each = lines / o.buckets.max(1) + lines / o.buckets.max(1) / 8 + 16;
+            st.overlap = (0..o.buckets).map(|_| Vec::with_capacity(each)).collect();
         }
         if let Some(s) = &pl.switching {
             st.switch_acc = vec![Acc::default(); s.n_chan * s.win.len() * s.n_chan];
@@ -745,43 +783,51 @@ fn second_pass(
                 let partner = c.partner[i];
                 let customer = c.customer[i];
                 let channel = c.channel[i];
-                let price = c.unit_price[i].max(0);
+                let price = c.unit_price[i].max(0) as u64;
                 if let Some(u) = &pl.under
                     && (partner as usize) < n_part
                     && let Some((retail, _)) = cx.price(c.product[i], channel, c.territory[i], day)
                     && retail > 0
                 {
-                    let bp = (i128::from(price) * 10_000 / i128::from(retail)) as u64;
+                    // The price is at most the highest price, and that times 10 000 fits.
+                    let bp = price.saturating_mul(10_000) / retail as u64;
                     let slot = (partner as usize * u.win.len() + u.win.of(day)) as u64;
-                    st.under[u.split.of(slot)].push(slot << u.vbits | bp);
+                    *st.under.entry(slot << u.vbits | bp).or_insert(0) += 1;
                     st.under_acc[slot as usize].add(q, c.amount[i], day);
                 }
                 if let Some(o) = &pl.overlap
                     && (partner as usize) < n_part
                     && u64::from(customer) < o.n_cust
                 {
-                    let cell = o.win.of(day) as u64 * o.n_cust + u64::from(customer);
-                    st.overlap[o.split.of(cell)].push(cell << o.pbits | u64::from(partner));
+                    let cell = u64::from(customer) * o.win.len() as u64 + o.win.of(day) as u64;
+                    if let Some(v) = st.overlap.get_mut((cell >> o.shift) as usize) {
+                        v.push(cell << o.pbits | u64::from(partner));
+                    }
                 }
                 if let Some(on) = &pl.online
                     && let Some(cell) = on.cell(c.product[i], c.territory[i], channel, day)
                 {
-                    st.online[on.split.of(cell)].push(cell << on.vbits | price as u64);
+                    *st.online.entry(cell << on.vbits | price).or_insert(0) += 1;
                 }
                 if let Some(s) = &pl.switching
-                    && let Some(f) = s.first.get(customer as usize)
-                    && f.date != i32::MAX
-                    && c.order[i] != f.order
+                    && let Some(f) = s.cust.get(customer as usize)
                     && (f.channel as usize) < s.n_chan
+                    && c.order[i] != f.order
                     && (channel as usize) < s.n_chan
                 {
                     let w = s.win.of(day);
                     let k = (f.channel as usize * s.win.len() + w) * s.n_chan + channel as usize;
                     st.switch_acc[k].add(q, c.amount[i], day);
                     let bit = w * s.n_chan + channel as usize;
-                    let word = &s.bitset[customer as usize * s.stride + bit / 64];
+                    let word = if s.stride == 1 {
+                        Some(&f.bits)
+                    } else {
+                        s.words.get(customer as usize * s.stride + bit / 64)
+                    };
                     let m = 1u64 << (bit % 64);
-                    if word.load(AtomicOrdering::Relaxed) & m == 0 {
+                    if let Some(word) = word
+                        && word.load(AtomicOrdering::Relaxed) & m == 0
+                    {
                         word.fetch_or(m, AtomicOrdering::Relaxed);
                     }
                 }
@@ -789,23 +835,6 @@ fn second_pass(
         }
         st
     })
-}
-
-/// The keys of bucket `d` of every worker.
-fn bucket(
-    parts: &mut [Part],
-    pick: impl Fn(&mut Part) -> &mut Vec<Vec<u64>>,
-) -> Vec<Vec<Vec<u64>>> {
-    let n = parts.first_mut().map_or(0, |p| pick(p).len());
-    let mut out: Vec<Vec<Vec<u64>>> = (0..n).map(|_| Vec::new()).collect();
-    for p in parts.iter_mut() {
-        for (d, keys) in pick(p).iter_mut().enumerate() {
-            if let Some(o) = out.get_mut(d) {
-                o.push(std::mem::take(keys));
-            }
-        }
-    }
-    out
 }
 
 fn line_patterns(
@@ -819,38 +848,38 @@ fn line_patterns(
     if scan.lo > scan.hi {
         return Ok(());
     }
-    let pl = plans(cx, want, scan, ranges.len(), not_run);
+    let pl = plans(cx, want, scan, not_run);
     let mut parts = second_pass(cx, &ranges, &pl)?;
     if let Some(u) = &pl.under {
-        let buckets = bucket(&mut parts, |p| &mut p.under);
-        let runs = cx.par_map(&buckets, |b| {
-            let keys = radix_sort(b, u.bits);
-            let mut v: Vec<(u64, u64, u128)> = Vec::new();
-            medians(&keys, u.vbits, |cell, n, m2| v.push((cell, n, m2)));
-            v
-        })?;
+        let mut tally = Tally::default();
         let mut acc = vec![Acc::default(); parts.first().map_or(0, |p| p.under_acc.len())];
-        for p in &parts {
+        for p in &mut parts {
+            merge_tally(&mut tally, &std::mem::take(&mut p.under));
             for (a, b) in acc.iter_mut().zip(&p.under_acc) {
                 a.merge(b);
             }
         }
-        undercutting(cx, u, runs.concat(), &acc, out);
+        undercutting(cx, u, tally_medians(&tally, u.vbits), &acc, out);
     }
     if let Some(o) = &pl.overlap {
-        let buckets = bucket(&mut parts, |p| &mut p.overlap);
-        let counted = cx.par_map(&buckets, |b| overlap_counts(cx, o, b))?;
+        // The buckets split into contiguous ranges, one per worker.
+        let n = ranges.len().max(1);
+        let shares: Vec<(usize, usize)> = (0..n)
+            .map(|k| (o.buckets * k / n, o.buckets * (k + 1) / n))
+            .collect();
+        let parts = &parts;
+        let counted = cx.par_map(&shares, |&(a, b)| overlap_counts(cx, o, parts, a..b))?;
         overlap(cx, o, counted, out);
     }
+    for p in &mut parts {
+        p.overlap = Vec::new();
+    }
     if let Some(on) = &pl.online {
-        let buckets = bucket(&mut parts, |p| &mut p.online);
-        let runs = cx.par_map(&buckets, |b| {
-            let keys = radix_sort(b, on.bits);
-            let mut v: Vec<(u64, u64, u128)> = Vec::new();
-            medians(&keys, on.vbits, |cell, n, m2| v.push((cell, n, m2)));
-            v
-        })?;
-        online(cx, on, &ranges, runs.concat(), out)?;
+        let mut tally = Tally::default();
+        for p in &mut parts {
+            merge_tally(&mut tally, &std::mem::take(&mut p.online));
+        }
+        online(cx, on, &ranges, tally_medians(&tally, on.vbits), out)?;
     }
     if let Some(s) = &pl.switching {
         let mut acc = vec![Acc::default(); parts.first().map_or(0, |p| p.switch_acc.len())];
@@ -1052,50 +1081,66 @@ impl Pairs {
     }
 }
 
-/// Per bucket: distinct customers per (window, partner) and shared customers per
-/// (window, partner, partner) of one peer class.
-fn overlap_counts(cx: &Context<'_>, o: &OverlapPlan, keys: &[Vec<u64>]) -> (Vec<u32>, Pairs) {
+/// Over the buckets `range` of every worker: distinct customers per (window, partner) and
+/// shared customers per (window, partner, partner) of one peer class.
+fn overlap_counts(
+    cx: &Context<'_>,
+    o: &OverlapPlan,
+    parts: &[Part],
+    range: std::ops::Range<usize>,
+) -> (Vec<u32>, Pairs) {
     let n_part = cx.master.partners.len();
     let nw = o.win.len();
     let class: Vec<(u16, u32)> = (0..n_part as u32).map(|p| peer_class(cx, p)).collect();
-    let mut keys = radix_sort(keys, o.bits);
-    keys.dedup();
     let mut customers = vec![0u32; nw * n_part];
     let mut pairs = Pairs::new(nw.saturating_mul(n_part).saturating_mul(n_part));
     let pmask = low_mask(o.pbits);
     let mut group: Vec<u32> = Vec::new();
-    let mut i = 0;
-    while i < keys.len() {
-        let cell = keys[i] >> o.pbits;
-        let w = (cell / o.n_cust) as usize;
-        group.clear();
-        while i < keys.len() && keys[i] >> o.pbits == cell {
-            group.push((keys[i] & pmask) as u32);
-            i += 1;
-        }
-        for &p in &group {
-            customers[w * n_part + p as usize] += 1;
-        }
-        if group.len() < 2 {
-            continue;
-        }
-        // Peer classes of the group, partners ascending within each.
-        group.sort_unstable_by_key(|&p| (class[p as usize], p));
-        let mut s = 0;
-        while s < group.len() {
-            let c = class[group[s] as usize];
-            let mut e = s + 1;
-            while e < group.len() && class[group[e] as usize] == c {
-                e += 1;
+    let mut keys: Vec<u64> = Vec::new();
+    let mut tmp: Vec<u64> = Vec::new();
+    for d in range {
+        keys.clear();
+        for p in parts {
+            if let Some(v) = p.overlap.get(d) {
+                keys.extend_from_slice(v);
             }
-            let members = &group[s..e.min(s + MAX_PAIRED)];
-            for (x, &a) in members.iter().enumerate() {
-                for &b in &members[x + 1..] {
-                    let idx = ((w * n_part + a as usize) * n_part + b as usize) as u64;
-                    pairs.add(idx, 1);
+        }
+        // Keys of a bucket differ only in their low shift + pbits bits.
+        radix_sort(&mut keys, &mut tmp, o.shift + o.pbits);
+        keys.dedup();
+        let mut i = 0;
+        while i < keys.len() {
+            let cell = keys[i] >> o.pbits;
+            let w = (cell % nw as u64) as usize;
+            group.clear();
+            while i < keys.len() && keys[i] >> o.pbits == cell {
+                group.push((keys[i] & pmask) as u32);
+                i += 1;
+            }
+            for &p in &group {
+                customers[w * n_part + p as usize] += 1;
+            }
+            if group.len() < 2 {
+                continue;
+            }
+            // Peer classes of the group, partners ascending within each.
+            group.sort_unstable_by_key(|&p| (class[p as usize], p));
+            let mut s = 0;
+            while s < group.len() {
+                let c = class[group[s] as usize];
+                let mut e = s + 1;
+                while e < group.len() && class[group[e] as usize] == c {
+                    e += 1;
                 }
+                let members = &group[s..e.min(s + MAX_PAIRED)];
+                for (x, &a) in members.iter().enumerate() {
+                    for &b in &members[x + 1..] {
+                        let idx = ((w * n_part + a as usize) * n_part + b as usize) as u64;
+                        pairs.add(idx, 1);
+                    }
+                }
+                s = e;
             }
-            s = e;
         }
     }
     (customers, pairs)
@@ -1440,12 +1485,12 @@ fn switching(cx: &Context<'_>, s: &SwitchPlan, acc: &[Acc], out: &mut Vec<Findin
     // Distinct customers per (first channel, window, channel) and per (first channel, window).
     let mut buyers = vec![0u32; nc * nw * nc];
     let mut any = vec![0u32; nc * nw];
-    for (c, f) in s.first.iter().enumerate() {
-        if f.date == i32::MAX || f.channel as usize >= nc {
+    for (c, f) in s.cust.iter().enumerate() {
+        if f.channel as usize >= nc {
             continue;
         }
         let a = f.channel as usize;
-        let words = &s.bitset[c * s.stride..(c + 1) * s.stride];
+        let words = s.words(c);
         let mut last_w = usize::MAX;
         for (wi, word) in words.iter().enumerate() {
             let mut x = word.load(AtomicOrdering::Relaxed);
