@@ -45,7 +45,8 @@ fn an_empty_policy_runs_every_detector_with_defaults() {
 
 #[test]
 fn unknown_fields_are_rejected_with_their_path() {
-    let e = ConflictPolicy::from_toml("schema_version = 1\nid = \"x\"\n[undercutting]\ngapp = \"0.1\"")
-        .expect_err("typo");
+    let e =
+        ConflictPolicy::from_toml("schema_version = 1\nid = \"x\"\n[undercutting]\ngapp = \"0.1\"")
+            .expect_err("typo");
     assert!(e.to_string().contains("gapp"), "{e}");
 }
