@@ -10,6 +10,7 @@ pub mod column;
 pub mod conflict;
 pub mod customer;
 pub mod dataset;
+pub mod economics;
 pub mod date;
 pub mod document;
 pub mod error;
