@@ -3,6 +3,7 @@
 #![deny(missing_docs)]
 
 pub mod abc;
+pub mod attribution;
 #[cfg(feature = "arrow")]
 pub mod arrow;
 pub mod clv;
