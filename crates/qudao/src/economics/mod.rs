@@ -98,7 +98,7 @@ pub struct EconomicsOptions {
     pub grain: Grain,
     /// The value CLV/CAC and ROI use.
     pub value: ValueBasis,
-    /// Decimals of the revenue shares (0..=18): the shares of a period add up to exactly 1
+    /// Decimals of the revenue shares (0..=12): the shares of a period add up to exactly 1
     /// at this precision.
     pub share_decimals: u32,
     /// Worker threads; 0 means one per available core. The result does not depend on it.
@@ -285,14 +285,12 @@ pub fn compute(
 }
 
 /// Round half-even to [`DECIMALS`].
-#[allow(dead_code)] // used once the passes land
 pub(crate) fn round6(d: Decimal) -> Decimal {
     d.round_dp_with_strategy(DECIMALS, RoundingStrategy::MidpointNearestEven)
 }
 
 /// `num / den` rounded, or the reason there is none. `scale` divides the numerator by
 /// `10^scale` (minor → major units).
-#[allow(dead_code)] // used once the passes land
 pub(crate) fn ratio(num: i128, den: i128, scale: u32, what: &str) -> Result<KpiValue> {
     if den == 0 {
         return Ok(KpiValue::Missing(Missing::ZeroDenominator {
@@ -309,7 +307,6 @@ pub(crate) fn ratio(num: i128, den: i128, scale: u32, what: &str) -> Result<KpiV
 }
 
 /// An `i128` sum as `i64` minor units, or an overflow error naming it.
-#[allow(dead_code)] // used once the passes land
 pub(crate) fn to_i64(v: i128, what: impl FnOnce() -> String) -> Result<i64> {
     i64::try_from(v).map_err(|_| Error::overflow(what()))
 }

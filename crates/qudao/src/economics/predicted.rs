@@ -102,10 +102,86 @@ impl ClvPredictions {
         as_of: Date,
         options: &ClvOptions,
     ) -> Result<(ClvPredictions, ClvFitSummary)> {
-        let _ = (dataset, as_of, options);
-        Err(Error::invalid_argument(
-            "economics",
-            "ClvPredictions::fit is not implemented yet",
+        use crate::clv::predict::{
+            BgNbd, Customers, GammaGamma, Rounding, clv_batch, to_minor_units,
+        };
+        use crate::customer::{CustomerOptions, CustomerSummary, Frequency};
+        let summary = CustomerSummary::compute(
+            dataset,
+            CustomerOptions::new(as_of, Frequency::DistinctOrders),
+        )?;
+        let btyd = crate::clv::BtydData::compress(summary.btyd_rows()).map_err(|(row, e)| {
+            Error::invalid_argument(
+                "dataset",
+                format!(
+                    "customer {}: BTYD input {e}",
+                    dataset.master.customers.id(summary.code(row))
+                ),
+            )
+        })?;
+        let purchases = crate::clv::fit_bgnbd(&btyd);
+        let exponent = dataset.master.currency.exponent;
+        let minor = 10i64.pow(u32::from(exponent));
+        let (spend_rows, dropped) = summary.spend_rows(minor);
+        let spend = crate::clv::fit_gamma_gamma(&spend_rows);
+        let model = BgNbd::from_fit(&purchases)?;
+        let gg = GammaGamma::from_fit(&spend)?;
+        let n = summary.len();
+        let (mut x, mut t_x, mut t, mut mean) = (
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+        );
+        for r in 0..n {
+            let (xr, txr, tr) = summary.btyd(r);
+            x.push(f64::from(xr));
+            t_x.push(txr);
+            t.push(tr);
+            mean.push(summary.mean_repeat_spend(r, minor));
+        }
+        let per_purchase = gg.conditional_expected_spend_batch(&x, &mean)?;
+        let values = clv_batch(
+            &model,
+            &Customers {
+                x: &x,
+                t_x: &t_x,
+                t: &t,
+            },
+            &per_purchase,
+            options,
+        )?;
+        let mut out = vec![None; dataset.master.customers.len()];
+        for (r, v) in values.iter().enumerate() {
+            out[summary.code(r) as usize] = Some(to_minor_units(*v, exponent, Rounding::HalfEven)?);
+        }
+        let p = |f: &Fit| {
+            f.params
+                .iter()
+                .map(|(k, v)| format!("{k} {v:.4}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let source = format!(
+            "BG/NBD ({}) × Gamma-Gamma ({}) as of {as_of}: {} steps of {} weeks, discount {} per step",
+            p(&purchases),
+            p(&spend),
+            options.steps,
+            options.step,
+            options.discount_rate
+        );
+        Ok((
+            ClvPredictions {
+                source,
+                values: out,
+            },
+            ClvFitSummary {
+                purchases,
+                spend,
+                options: options.clone(),
+                spend_rows_dropped: dropped,
+                customers: n as u64,
+            },
         ))
     }
 
