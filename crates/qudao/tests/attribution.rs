@@ -311,8 +311,10 @@ fn time_decay_by_hand() {
     assert_eq!(conv(&r, "B"), "0.666667");
     assert_eq!((value(&r, "A"), value(&r, "B")), (100, 200));
     // Half-life 14 days: weights 2^-0.5 and 1 → A = 0.7071/1.7071 = 0.414214.
-    let mut s = AttributionSettings::default();
-    s.half_life_days = dec("14");
+    let s = AttributionSettings {
+        half_life_days: dec("14"),
+        ..AttributionSettings::default()
+    };
     let r = heuristic(&j, Model::TimeDecay, &s).expect("runs");
     assert_eq!(conv(&r, "A"), "0.414214");
     assert_eq!(conv(&r, "B"), "0.585786");

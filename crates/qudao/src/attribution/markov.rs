@@ -59,10 +59,10 @@ pub struct RemovalEffect {
 }
 
 /// Absolute change of a probability in a Gauss–Seidel sweep under which a solve stops.
-pub const TOLERANCE: f64 = 1e-15;
+pub const MARKOV_TOLERANCE: f64 = 1e-15;
 
 /// Most Gauss–Seidel sweeps of one solve before it is an error.
-pub const MAX_SWEEPS: u32 = 100_000;
+pub const MARKOV_MAX_SWEEPS: u32 = 100_000;
 
 /// Markov chain attribution.
 ///
@@ -73,7 +73,7 @@ pub const MAX_SWEEPS: u32 = 100_000;
 /// are the counts out of each state divided by their sum. The conversion probability and
 /// the expected value (a conversion from state `s` is worth the mean value of the journeys'
 /// conversions that ended in `s`) are solved from the absorbing chain by Gauss–Seidel sweeps
-/// until no unknown moves by more than [`TOLERANCE`] (exact to that; not a simulation).
+/// until no unknown moves by more than [`MARKOV_TOLERANCE`] (exact to that; not a simulation).
 /// Removing a channel sends every state holding it to `(null)`; its removal effect is
 /// 1 − P(without) / P, and the value removal effect 1 − E(without) / E. Removal effects are
 /// rounded to 12 decimals, and the conversions (value) are split in proportion to them
@@ -433,9 +433,9 @@ impl Chain {
             }
         }
         let mut m = 0;
-        for s in 0..self.keys.len() {
+        for (s, &out_s) in out.iter().enumerate() {
             let from = self.name(journeys, s);
-            let p = |n: u64| super::ratio(u128::from(n), u128::from(out[s]), 12);
+            let p = |n: u64| super::ratio(u128::from(n), u128::from(out_s), 12);
             while m < self.moves.len() && self.moves[m].0 as usize == s {
                 let (_, t, n) = self.moves[m];
                 v.push(Transition {
@@ -500,14 +500,14 @@ impl Csr {
                 x[s] = nx;
                 y[s] = ny;
             }
-            if delta <= TOLERANCE {
+            if delta <= MARKOV_TOLERANCE {
                 break;
             }
-            if sweeps >= MAX_SWEEPS {
+            if sweeps >= MARKOV_MAX_SWEEPS {
                 return Err(Error::invalid_argument(
                     "journeys",
                     format!(
-                        "the Markov chain solve did not settle within {MAX_SWEEPS} sweeps (last change {delta:e})"
+                        "the Markov chain solve did not settle within {MARKOV_MAX_SWEEPS} sweeps (last change {delta:e})"
                     ),
                 ));
             }

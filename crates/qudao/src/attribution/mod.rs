@@ -42,7 +42,9 @@ pub use journeys::{
     ConversionInput, JourneyStats, Journeys, JourneysBuilder, PathRecord, PathRow, TouchInput,
     synthetic_journeys,
 };
-pub use markov::{MarkovReport, RemovalEffect, Transition, markov};
+pub use markov::{
+    MARKOV_MAX_SWEEPS, MARKOV_TOLERANCE, MarkovReport, RemovalEffect, Transition, markov,
+};
 pub use settings::{
     AttributionSettings, ConversionRule, ExpiredTouches, JourneyOptions, MarkovOptions,
     PositionWeights, Repeats,
@@ -399,7 +401,10 @@ pub(crate) fn micro(units: u128) -> Result<Decimal> {
 
 /// Build a model result from per-channel split weights: conversions in proportion to
 /// `conv_weights`, value in proportion to `value_weights`.
-#[allow(clippy::too_many_arguments)]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one internal helper shared by the three model families"
+)]
 pub(crate) fn split(
     journeys: &Journeys,
     model: Model,
