@@ -1,6 +1,7 @@
 //! Channel attribution: all five heuristic models plus the first-order exact Markov chain over
 //! synthetic journeys (the target: 1,000,000 journeys, 20 channels, 1–10 touches each,
-//! in ≤ 1 s). `QUDAO_BENCH_JOURNEYS` sets the number of journeys (default 1,000,000).
+//! in ≤ 1 s). `QUDAO_BENCH_JOURNEYS` sets the number of journeys (default 1,000,000),
+//! `QUDAO_BENCH_CHANNELS` the number of channels (default 20; try hundreds for the sparse solve).
 
 use std::hint::black_box;
 
@@ -14,10 +15,18 @@ fn journeys() -> usize {
         .unwrap_or(1_000_000)
 }
 
+fn channels() -> usize {
+    std::env::var("QUDAO_BENCH_CHANNELS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20)
+}
+
 fn attribution(c: &mut Criterion) {
     let n = journeys();
+    let channels = channels();
     let started = std::time::Instant::now();
-    let set = synthetic_journeys(n, 20, 2025).expect("generates");
+    let set = synthetic_journeys(n, channels, 2025).expect("generates");
     let built = started.elapsed();
     let mut settings = AttributionSettings::default();
     // Shapley is exact up to 15 channels; the target is heuristics plus Markov.
@@ -25,7 +34,7 @@ fn attribution(c: &mut Criterion) {
     let result = attribute(&set, &settings).expect("attributes");
     let markov = result.markov.as_ref().expect("markov ran");
     eprintln!(
-        "attribution bench: {n} journeys ({} distinct, {} touches) built in {:.0?}, {} conversions, {} Markov states, P(conversion) {}, {} sweeps",
+        "attribution bench: {n} journeys over {channels} channels ({} distinct, {} touches) built in {:.0?}, {} conversions, {} Markov states, P(conversion) {}, {} sweeps",
         set.len(),
         set.touches().len(),
         built,
@@ -37,12 +46,12 @@ fn attribution(c: &mut Criterion) {
     let mut g = c.benchmark_group("attribution");
     g.sample_size(10);
     g.throughput(Throughput::Elements(n as u64));
-    g.bench_function(format!("heuristics_and_markov/{n}"), |b| {
+    g.bench_function(format!("heuristics_and_markov/{n}x{channels}"), |b| {
         b.iter(|| black_box(attribute(&set, &settings).map(|r| r.models.len())))
     });
     let mut markov_only = settings.clone();
     markov_only.models = vec![Model::Markov];
-    g.bench_function(format!("markov/{n}"), |b| {
+    g.bench_function(format!("markov/{n}x{channels}"), |b| {
         b.iter(|| black_box(attribute(&set, &markov_only).map(|r| r.models.len())))
     });
     g.finish();
