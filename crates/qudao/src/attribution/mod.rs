@@ -296,29 +296,25 @@ pub(crate) fn allocate(total: u128, weights: &[u128]) -> Vec<u128> {
     if weights.is_empty() {
         return Vec::new();
     }
-    let sum: u128 = weights.iter().fold(0u128, |a, &w| a.saturating_add(w));
-    let equal;
-    let (weights, sum) = if sum == 0 {
-        equal = vec![1u128; weights.len()];
-        (&equal[..], weights.len() as u128)
-    } else if sum == u128::MAX {
-        // Cannot happen with the callers' bounds; halve until the sum fits.
-        let mut w = weights.to_vec();
-        loop {
-            w.iter_mut().for_each(|x| *x >>= 1);
-            let s = w.iter().fold(0u128, |a, &x| a.saturating_add(x));
-            if s < u128::MAX {
-                if s == 0 {
-                    w.iter_mut().for_each(|x| *x = 1);
-                }
-                let s = w.iter().sum();
-                return allocate_exact(total, &w, s);
+    // The callers' weights sum far below 2^127; should they not, halving them all keeps the
+    // proportions to far better than one unit.
+    let mut scaled;
+    let mut w = weights;
+    let sum = loop {
+        match w.iter().try_fold(0u128, |a, &x| a.checked_add(x)) {
+            Some(s) => break s,
+            None => {
+                scaled = w.iter().map(|x| x >> 1).collect::<Vec<_>>();
+                w = &scaled;
             }
         }
-    } else {
-        (weights, sum)
     };
-    allocate_exact(total, weights, sum)
+    if sum == 0 {
+        scaled = vec![1u128; w.len()];
+        let n = scaled.len() as u128;
+        return allocate_exact(total, &scaled, n);
+    }
+    allocate_exact(total, w, sum)
 }
 
 fn allocate_exact(total: u128, weights: &[u128], sum: u128) -> Vec<u128> {
@@ -470,6 +466,8 @@ mod tests {
         // 1 over 1:2 → 0.33, 0.67: the larger remainder wins.
         assert_eq!(allocate(1, &[1, 2]), [0, 1]);
         assert!(allocate(7, &[]).is_empty());
+        // Weights whose sum leaves u128 are halved until it fits: still 1 : 1.
+        assert_eq!(allocate(10, &[u128::MAX, u128::MAX]), [5, 5]);
     }
 
     #[test]
