@@ -297,13 +297,148 @@ fn radix_sort(keys: &mut Vec<u64>, tmp: &mut Vec<u64>, bits: u32) {
     }
 }
 
-/// Counts of packed `cell << vbits | value` keys: how many lines of each cell had each value.
-type Tally = FxHashMap<u64, u64>;
+/// Counts of packed `cell << vbits | value` keys: how many lines of each cell had each value,
+/// kept in one map per window. Rows usually come roughly in date order, so the map of the
+/// current window stays in the cache, where one map over every window would not.
+#[derive(Debug, Default)]
+struct Tally {
+    by_window: Vec<FxHashMap<u64, u64>>,
+}
 
-/// Adds the counts of `from` to `into`.
-fn merge_tally(into: &mut Tally, from: &Tally) {
-    for (&k, &n) in from {
-        *into.entry(k).or_insert(0) += n;
+impl Tally {
+    fn new(windows: usize) -> Tally {
+        Tally {
+            by_window: (0..windows).map(|_| FxHashMap::default()).collect(),
+        }
+    }
+
+    #[inline]
+    fn add(&mut self, window: usize, key: u64) {
+        if let Some(m) = self.by_window.get_mut(window) {
+            *m.entry(key).or_insert(0) += 1;
+        }
+    }
+
+    /// Adds the counts of `from`.
+    fn merge(&mut self, from: Tally) {
+        if self.by_window.len() < from.by_window.len() {
+            self.by_window
+                .resize_with(from.by_window.len(), FxHashMap::default);
+        }
+        for (into, from) in self.by_window.iter_mut().zip(from.by_window) {
+            if into.len() < from.len() {
+                let small = std::mem::replace(into, from);
+                for (k, n) in small {
+                    *into.entry(k).or_insert(0) += n;
+                }
+            } else {
+                for (k, n) in from {
+                    *into.entry(k).or_insert(0) += n;
+                }
+            }
+        }
+    }
+}
+
+/// Two distinct values of a cell and their counts (count 0: no value).
+#[derive(Debug, Clone, Copy, Default)]
+struct Slots {
+    value: [u64; 2],
+    count: [u64; 2],
+}
+
+/// Cells held densely per window when a window has at most this many, 32 bytes each.
+const MAX_DENSE_CELLS: u64 = 1 << 20;
+
+/// A [`Tally`] for cells that mostly see one or two values (a product's prices in one
+/// territory, channel and window): each window's cells are a dense array with two values
+/// inline, allocated when the window is first seen; further values spill into a map. One
+/// lookup is an array index, not a hash probe.
+#[derive(Debug, Default)]
+struct CellTally {
+    per_window: u64,
+    vbits: u32,
+    /// Per window: its cells (empty until seen, or always when windows are too large).
+    dense: Vec<Vec<Slots>>,
+    spill: Tally,
+}
+
+impl CellTally {
+    fn new(windows: usize, per_window: u64, vbits: u32) -> CellTally {
+        CellTally {
+            per_window: if per_window <= MAX_DENSE_CELLS {
+                per_window
+            } else {
+                0
+            },
+            vbits,
+            dense: (0..windows).map(|_| Vec::new()).collect(),
+            spill: Tally::new(windows),
+        }
+    }
+
+    /// Counts `n` lines of `value` in `cell` (of window `w`).
+    #[inline]
+    fn add(&mut self, w: usize, cell: u64, value: u64, n: u64) {
+        if self.per_window > 0
+            && let Some(cells) = self.dense.get_mut(w)
+        {
+            if cells.is_empty() {
+                cells.resize(self.per_window as usize, Slots::default());
+            }
+            let at = cell.wrapping_sub(w as u64 * self.per_window) as usize;
+            if let Some(s) = cells.get_mut(at) {
+                for k in 0..2 {
+                    if s.count[k] == 0 {
+                        s.value[k] = value;
+                        s.count[k] = n;
+                        return;
+                    }
+                    if s.value[k] == value {
+                        s.count[k] += n;
+                        return;
+                    }
+                }
+            }
+        }
+        if let Some(m) = self.spill.by_window.get_mut(w) {
+            *m.entry(cell << self.vbits | value).or_insert(0) += n;
+        }
+    }
+
+    /// Adds the counts of `from` (laid out alike).
+    fn merge(&mut self, from: CellTally) {
+        let base = self.per_window;
+        for (w, cells) in from.dense.into_iter().enumerate() {
+            for (at, s) in cells.into_iter().enumerate() {
+                for k in 0..2 {
+                    if s.count[k] > 0 {
+                        let cell = w as u64 * base + at as u64;
+                        self.add(w, cell, s.value[k], s.count[k]);
+                    }
+                }
+            }
+        }
+        self.spill.merge(from.spill);
+    }
+
+    /// All counts as a [`Tally`] (keys `cell << vbits | value`).
+    fn into_tally(self) -> Tally {
+        let mut t = self.spill;
+        for (w, cells) in self.dense.into_iter().enumerate() {
+            let Some(m) = t.by_window.get_mut(w) else {
+                continue;
+            };
+            for (at, s) in cells.into_iter().enumerate() {
+                let cell = w as u64 * self.per_window + at as u64;
+                for k in 0..2 {
+                    if s.count[k] > 0 {
+                        *m.entry(cell << self.vbits | s.value[k]).or_insert(0) += s.count[k];
+                    }
+                }
+            }
+        }
+        t
     }
 }
 
@@ -312,7 +447,11 @@ fn merge_tally(into: &mut Tally, from: &Tally) {
 /// for an odd count).
 fn tally_medians(tally: &Tally, vbits: u32) -> Vec<(u64, u64, u128)> {
     let mask = low_mask(vbits);
-    let mut sorted: Vec<(u64, u64)> = tally.iter().map(|(&k, &n)| (k, n)).collect();
+    let mut sorted: Vec<(u64, u64)> = tally
+        .by_window
+        .iter()
+        .flat_map(|m| m.iter().map(|(&k, &n)| (k, n)))
+        .collect();
     sorted.sort_unstable();
     let mut out = Vec::new();
     let mut i = 0;
@@ -359,26 +498,25 @@ fn order_cmp(cx: &Context<'_>, a: u32, b: u32) -> Ordering {
 // ---------------------------------------------------------------------------------------------
 // Pass 1: day range, highest price, first purchases
 
-/// A customer's first purchase.
+/// A customer's first purchase, less its day (kept apart, see [`Scan`]).
 #[derive(Debug, Clone, Copy)]
 struct First {
-    date: i32,
     order: u32,
     line: u32,
     channel: u32,
 }
 
 const NO_FIRST: First = First {
-    date: i32::MAX,
     order: NONE,
     line: u32::MAX,
     channel: NONE,
 };
 
-/// Whether `a` comes before `b`: earlier day, then lower order id, then lower line.
+/// Whether the purchase `(day a, a)` comes before `(day b, b)`: earlier day, then lower order
+/// id, then lower line.
 #[inline]
-fn earlier(cx: &Context<'_>, a: &First, b: &First) -> bool {
-    match a.date.cmp(&b.date) {
+fn earlier(cx: &Context<'_>, (da, a): (i32, &First), (db, b): (i32, &First)) -> bool {
+    match da.cmp(&db) {
         Ordering::Less => true,
         Ordering::Greater => false,
         Ordering::Equal => match order_cmp(cx, a.order, b.order) {
@@ -389,11 +527,20 @@ fn earlier(cx: &Context<'_>, a: &First, b: &First) -> bool {
     }
 }
 
+/// Lines handled together by the passes that look up one record per customer: the records of
+/// a block are read first, in a loop of independent loads whose cache misses overlap, and the
+/// lines are then handled against the copies.
+const BLOCK: usize = 64;
+
+/// The result of pass 1. Each customer's first purchase is split into its day (`first_day`,
+/// read for every line) and the rest (`first`, touched only when the day ties or improves), so
+/// the array every line reads is a quarter of the size.
 #[derive(Debug)]
 struct Scan {
     lo: i32,
     hi: i32,
     max_price: i64,
+    first_day: Vec<i32>,
     first: Vec<First>,
 }
 
@@ -409,31 +556,50 @@ fn first_pass(
             lo: i32::MAX,
             hi: i32::MIN,
             max_price: 0,
+            first_day: vec![i32::MAX; n_cust],
             first: vec![NO_FIRST; n_cust],
         };
+        let mut seen = [i32::MIN; BLOCK];
         for &(ci, a, b) in runs {
             let c = &chunks[ci];
-            for i in a..b {
-                if c.quantity[i] < 0 {
-                    continue;
+            let mut start = a;
+            while start < b {
+                let end = (start + BLOCK).min(b);
+                for (k, i) in (start..end).enumerate() {
+                    seen[k] = s
+                        .first_day
+                        .get(c.customer[i] as usize)
+                        .copied()
+                        .unwrap_or(i32::MIN);
                 }
-                let d = c.date[i];
-                s.lo = s.lo.min(d);
-                s.hi = s.hi.max(d);
-                s.max_price = s.max_price.max(c.unit_price[i]);
-                if let Some(f) = s.first.get_mut(c.customer[i] as usize)
-                    && d <= f.date
-                {
-                    let cand = First {
-                        date: d,
-                        order: c.order[i],
-                        line: c.line[i],
-                        channel: c.channel[i],
-                    };
-                    if earlier(cx, &cand, f) {
-                        *f = cand;
+                for (k, i) in (start..end).enumerate() {
+                    if c.quantity[i] < 0 {
+                        continue;
+                    }
+                    let d = c.date[i];
+                    s.lo = s.lo.min(d);
+                    s.hi = s.hi.max(d);
+                    s.max_price = s.max_price.max(c.unit_price[i]);
+                    // Days only decrease, so the copy rules out most lines; the rest re-read.
+                    if d > seen[k] {
+                        continue;
+                    }
+                    let cu = c.customer[i] as usize;
+                    if let (Some(fd), Some(f)) = (s.first_day.get_mut(cu), s.first.get_mut(cu))
+                        && d <= *fd
+                    {
+                        let cand = First {
+                            order: c.order[i],
+                            line: c.line[i],
+                            channel: c.channel[i],
+                        };
+                        if earlier(cx, (d, &cand), (*fd, f)) {
+                            *fd = d;
+                            *f = cand;
+                        }
                     }
                 }
+                start = end;
             }
         }
         s
@@ -443,14 +609,22 @@ fn first_pass(
         lo: i32::MAX,
         hi: i32::MIN,
         max_price: 0,
+        first_day: Vec::new(),
         first: Vec::new(),
     });
     for s in it {
         all.lo = all.lo.min(s.lo);
         all.hi = all.hi.max(s.hi);
         all.max_price = all.max_price.max(s.max_price);
-        for (f, g) in all.first.iter_mut().zip(&s.first) {
-            if earlier(cx, g, f) {
+        for (((fd, f), gd), g) in all
+            .first_day
+            .iter_mut()
+            .zip(all.first.iter_mut())
+            .zip(&s.first_day)
+            .zip(&s.first)
+        {
+            if *gd <= *fd && earlier(cx, (*gd, g), (*fd, f)) {
+                *fd = *gd;
                 *f = *g;
             }
         }
@@ -481,8 +655,9 @@ struct OverlapPlan {
 }
 
 /// Online undercut: lines counted per key `cell << vbits | unit price`, cell
-/// `((product × territories + territory) × windows + window) × sides + side` with side 0 for
-/// the offline channels together and `1 + k` for the k-th online channel.
+/// `((window × products + product) × territories + territory) × sides + side` with side 0 for
+/// the offline channels together and `1 + k` for the k-th online channel. The window comes
+/// first so that one window's cells lie together (see [`CellTally`]).
 #[derive(Debug)]
 struct OnlinePlan {
     win: Windows,
@@ -495,10 +670,16 @@ struct OnlinePlan {
     /// Side → channel code (side 0: NONE).
     side_channel: Vec<u32>,
     n_sides: u64,
+    n_prod: u64,
     vbits: u32,
 }
 
 impl OnlinePlan {
+    /// Cells per window.
+    fn per_window(&self) -> u64 {
+        self.n_prod * self.terr_code.len() as u64 * self.n_sides
+    }
+
     #[inline]
     fn cell(&self, product: u32, territory: u32, channel: u32, day: i32) -> Option<u64> {
         let t = *self.terr.get(territory as usize)?;
@@ -506,10 +687,12 @@ impl OnlinePlan {
         if t == NONE || s == NONE {
             return None;
         }
+        if u64::from(product) >= self.n_prod {
+            return None;
+        }
         let nt = self.terr_code.len() as u64;
-        let nw = self.win.len() as u64;
         Some(
-            ((u64::from(product) * nt + u64::from(t)) * nw + self.win.of(day) as u64)
+            ((self.win.of(day) as u64 * self.n_prod + u64::from(product)) * nt + u64::from(t))
                 * self.n_sides
                 + u64::from(s),
         )
@@ -691,6 +874,7 @@ fn plans(cx: &Context<'_>, want: Want, scan: Scan, not_run: &mut Vec<NotRun>) ->
                             side,
                             side_channel,
                             n_sides,
+                            n_prod: m.products.len() as u64,
                             vbits,
                         });
                     }
@@ -705,7 +889,7 @@ fn plans(cx: &Context<'_>, want: Want, scan: Scan, not_run: &mut Vec<NotRun>) ->
             Some(win) => {
                 let n_chan = m.channels.len();
                 let stride = (win.len() * n_chan).div_ceil(64);
-                let words = scan.first.len().saturating_mul(stride);
+                let words = scan.first_day.len().saturating_mul(stride);
                 if words > MAX_SWITCH_WORDS {
                     not_run.push(too_big(
                         Detector::ChannelSwitching,
@@ -714,11 +898,12 @@ fn plans(cx: &Context<'_>, want: Want, scan: Scan, not_run: &mut Vec<NotRun>) ->
                     ));
                 } else {
                     let cust = scan
-                        .first
+                        .first_day
                         .iter()
-                        .map(|f| Cust {
+                        .zip(&scan.first)
+                        .map(|(&day, f)| Cust {
                             order: f.order,
-                            channel: if f.date == i32::MAX { NONE } else { f.channel },
+                            channel: if day == i32::MAX { NONE } else { f.channel },
                             bits: AtomicU64::new(0),
                         })
                         .collect();
@@ -747,7 +932,7 @@ struct Part {
     under_acc: Vec<Acc>,
     /// Overlap keys by bucket.
     overlap: Vec<Vec<u64>>,
-    online: Tally,
+    online: CellTally,
     switch_acc: Vec<Acc>,
 }
 
@@ -762,6 +947,10 @@ fn second_pass(
         let mut st = Part::default();
         if let Some(u) = &pl.under {
             st.under_acc = vec![Acc::default(); n_part * u.win.len()];
+            st.under = Tally::new(u.win.len());
+        }
+        if let Some(on) = &pl.online {
+            st.online = CellTally::new(on.win.len(), on.per_window(), on.vbits);
         }
         if let Some(o) = &pl.overlap {
             // Room for every line of the worker, spread evenly, so buckets seldom grow.
@@ -772,65 +961,87 @@ fn second_pass(
         if let Some(s) = &pl.switching {
             st.switch_acc = vec![Acc::default(); s.n_chan * s.win.len() * s.n_chan];
         }
+        // First-purchase (order, channel) of the customers of a block, read ahead (see BLOCK).
+        let mut firsts = [(NONE, NONE); BLOCK];
         for &(ci, a, b) in runs {
             let c = &chunks[ci];
-            for i in a..b {
-                let q = c.quantity[i];
-                if q < 0 {
-                    continue;
-                }
-                let day = c.date[i];
-                let partner = c.partner[i];
-                let customer = c.customer[i];
-                let channel = c.channel[i];
-                let price = c.unit_price[i].max(0) as u64;
-                if let Some(u) = &pl.under
-                    && (partner as usize) < n_part
-                    && let Some((retail, _)) = cx.price(c.product[i], channel, c.territory[i], day)
-                    && retail > 0
-                {
-                    // The price is at most the highest price, and that times 10 000 fits.
-                    let bp = price.saturating_mul(10_000) / retail as u64;
-                    let slot = (partner as usize * u.win.len() + u.win.of(day)) as u64;
-                    *st.under.entry(slot << u.vbits | bp).or_insert(0) += 1;
-                    st.under_acc[slot as usize].add(q, c.amount[i], day);
-                }
-                if let Some(o) = &pl.overlap
-                    && (partner as usize) < n_part
-                    && u64::from(customer) < o.n_cust
-                {
-                    let cell = u64::from(customer) * o.win.len() as u64 + o.win.of(day) as u64;
-                    if let Some(v) = st.overlap.get_mut((cell >> o.shift) as usize) {
-                        v.push(cell << o.pbits | u64::from(partner));
+            let mut start = a;
+            while start < b {
+                let end = (start + BLOCK).min(b);
+                if let Some(s) = &pl.switching {
+                    for (k, i) in (start..end).enumerate() {
+                        firsts[k] = s
+                            .cust
+                            .get(c.customer[i] as usize)
+                            .map_or((NONE, NONE), |f| (f.order, f.channel));
                     }
                 }
-                if let Some(on) = &pl.online
-                    && let Some(cell) = on.cell(c.product[i], c.territory[i], channel, day)
-                {
-                    *st.online.entry(cell << on.vbits | price).or_insert(0) += 1;
-                }
-                if let Some(s) = &pl.switching
-                    && let Some(f) = s.cust.get(customer as usize)
-                    && (f.channel as usize) < s.n_chan
-                    && c.order[i] != f.order
-                    && (channel as usize) < s.n_chan
-                {
-                    let w = s.win.of(day);
-                    let k = (f.channel as usize * s.win.len() + w) * s.n_chan + channel as usize;
-                    st.switch_acc[k].add(q, c.amount[i], day);
-                    let bit = w * s.n_chan + channel as usize;
-                    let word = if s.stride == 1 {
-                        Some(&f.bits)
-                    } else {
-                        s.words.get(customer as usize * s.stride + bit / 64)
-                    };
-                    let m = 1u64 << (bit % 64);
-                    if let Some(word) = word
-                        && word.load(AtomicOrdering::Relaxed) & m == 0
+                for (k, i) in (start..end).enumerate() {
+                    let q = c.quantity[i];
+                    if q < 0 {
+                        continue;
+                    }
+                    let day = c.date[i];
+                    let partner = c.partner[i];
+                    let customer = c.customer[i];
+                    let channel = c.channel[i];
+                    let price = c.unit_price[i].max(0) as u64;
+                    if let Some(u) = &pl.under
+                        && (partner as usize) < n_part
+                        && let Some((retail, _)) =
+                            cx.price(c.product[i], channel, c.territory[i], day)
+                        && retail > 0
                     {
-                        word.fetch_or(m, AtomicOrdering::Relaxed);
+                        // The price is at most the highest price, and that times 10 000 fits.
+                        let bp = price.saturating_mul(10_000) / retail as u64;
+                        let w = u.win.of(day);
+                        let slot = (partner as usize * u.win.len() + w) as u64;
+                        st.under.add(w, slot << u.vbits | bp);
+                        st.under_acc[slot as usize].add(q, c.amount[i], day);
+                    }
+                    if let Some(o) = &pl.overlap
+                        && (partner as usize) < n_part
+                        && u64::from(customer) < o.n_cust
+                    {
+                        let cell = u64::from(customer) * o.win.len() as u64 + o.win.of(day) as u64;
+                        let key = cell << o.pbits | u64::from(partner);
+                        // The lines of one order come together and give the same key.
+                        if let Some(v) = st.overlap.get_mut((cell >> o.shift) as usize)
+                            && v.last() != Some(&key)
+                        {
+                            v.push(key);
+                        }
+                    }
+                    if let Some(on) = &pl.online
+                        && let Some(cell) = on.cell(c.product[i], c.territory[i], channel, day)
+                    {
+                        st.online.add(on.win.of(day), cell, price, 1);
+                    }
+                    let (first_order, first_channel) = firsts[k];
+                    if let Some(s) = &pl.switching
+                        && (first_channel as usize) < s.n_chan
+                        && c.order[i] != first_order
+                        && (channel as usize) < s.n_chan
+                    {
+                        let w = s.win.of(day);
+                        let k = (first_channel as usize * s.win.len() + w) * s.n_chan
+                            + channel as usize;
+                        st.switch_acc[k].add(q, c.amount[i], day);
+                        let bit = w * s.n_chan + channel as usize;
+                        let word = if s.stride == 1 {
+                            s.cust.get(customer as usize).map(|f| &f.bits)
+                        } else {
+                            s.words.get(customer as usize * s.stride + bit / 64)
+                        };
+                        let m = 1u64 << (bit % 64);
+                        if let Some(word) = word
+                            && word.load(AtomicOrdering::Relaxed) & m == 0
+                        {
+                            word.fetch_or(m, AtomicOrdering::Relaxed);
+                        }
                     }
                 }
+                start = end;
             }
         }
         st
@@ -854,7 +1065,7 @@ fn line_patterns(
         let mut tally = Tally::default();
         let mut acc = vec![Acc::default(); parts.first().map_or(0, |p| p.under_acc.len())];
         for p in &mut parts {
-            merge_tally(&mut tally, &std::mem::take(&mut p.under));
+            tally.merge(std::mem::take(&mut p.under));
             for (a, b) in acc.iter_mut().zip(&p.under_acc) {
                 a.merge(b);
             }
@@ -875,10 +1086,12 @@ fn line_patterns(
         p.overlap = Vec::new();
     }
     if let Some(on) = &pl.online {
-        let mut tally = Tally::default();
-        for p in &mut parts {
-            merge_tally(&mut tally, &std::mem::take(&mut p.online));
+        let mut it = parts.iter_mut().map(|p| std::mem::take(&mut p.online));
+        let mut tally = it.next().unwrap_or_default();
+        for t in it {
+            tally.merge(t);
         }
+        let tally = tally.into_tally();
         online(cx, on, &ranges, tally_medians(&tally, on.vbits), out)?;
     }
     if let Some(s) = &pl.switching {
@@ -1366,13 +1579,12 @@ fn online(
     let m = cx.master;
     let cur = cx.data.currency();
     let nt = on.terr_code.len() as u64;
-    let nw = on.win.len() as u64;
     for (k, f) in flagged.iter().enumerate() {
         let side = (f.cell % on.n_sides) as usize;
         let rest = f.cell / on.n_sides;
-        let w = (rest % nw) as usize;
-        let t = on.terr_code[((rest / nw) % nt) as usize];
-        let product = (rest / nw / nt) as u32;
+        let t = on.terr_code[(rest % nt) as usize];
+        let product = ((rest / nt) % on.n_prod) as u32;
+        let w = (rest / nt / on.n_prod) as usize;
         let period = on.win.periods[w];
         let channel = on.side_channel[side];
         let (pid, tid, cid) = (
