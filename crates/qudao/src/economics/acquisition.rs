@@ -111,42 +111,55 @@ impl FirstPurchaseState {
             &chunk.line[rows.clone()],
             &chunk.channel[rows.clone()],
         );
+        if let Some(i) = customer.iter().position(|&c| c as usize >= n) {
+            return Err(Error::invalid_argument(
+                "chunk",
+                format!(
+                    "row {}: customer code {} but the state has {n} customers",
+                    rows.start + i,
+                    customer[i]
+                ),
+            ));
+        }
         let mut min_day = self.min_day;
-        for i in 0..customer.len() {
-            let d = date[i];
-            if d > as_of {
-                self.lines_after_as_of += 1;
-                continue;
+        // The first days of a block's customers are loaded together (the loads overlap).
+        // A day loaded before an earlier line of the block lowered it is only larger, so
+        // `d > loaded` still proves the line is not the first.
+        let mut days = [i32::MAX; BLOCK];
+        let mut lo = 0;
+        while lo < customer.len() {
+            let hi = (lo + BLOCK).min(customer.len());
+            for (slot, &c) in days.iter_mut().zip(&customer[lo..hi]) {
+                *slot = self.first[c as usize].day;
             }
-            min_day = min_day.min(d);
-            let c = customer[i] as usize;
-            if c >= n {
-                return Err(Error::invalid_argument(
-                    "chunk",
-                    format!(
-                        "row {}: customer code {c} but the state has {n} customers",
-                        rows.start + i
-                    ),
-                ));
+            for i in lo..hi {
+                let d = date[i];
+                if d > as_of {
+                    self.lines_after_as_of += 1;
+                    continue;
+                }
+                min_day = min_day.min(d);
+                let c = customer[i] as usize;
+                if quantity[i] < 0 {
+                    self.returned[c / 64] |= 1 << (c % 64);
+                    continue;
+                }
+                // Most lines come after the customer's first: one comparison decides.
+                if d > days[i - lo] {
+                    continue;
+                }
+                let cur = &mut self.first[c];
+                let cand = FirstSale {
+                    day: d,
+                    order: order[i],
+                    line: line[i],
+                    channel: channel[i],
+                };
+                if earlier(&cand, cur, dataset) {
+                    *cur = cand;
+                }
             }
-            if quantity[i] < 0 {
-                self.returned[c / 64] |= 1 << (c % 64);
-                continue;
-            }
-            let cur = &mut self.first[c];
-            // Most lines come after the customer's first: one comparison decides.
-            if d > cur.day {
-                continue;
-            }
-            let cand = FirstSale {
-                day: d,
-                order: order[i],
-                line: line[i],
-                channel: channel[i],
-            };
-            if earlier(&cand, cur, dataset) {
-                *cur = cand;
-            }
+            lo = hi;
         }
         self.min_day = min_day;
         Ok(())
@@ -176,6 +189,8 @@ impl FirstPurchaseState {
 
 /// Most cohort × period cells (channels × periods × (periods + 1) / 2).
 const MAX_CELLS: usize = 50_000_000;
+/// Lines whose cohorts are looked up together.
+const BLOCK: usize = 256;
 /// Most days between the first and the last period.
 const MAX_DAYS: i32 = 200_000;
 
@@ -194,6 +209,8 @@ pub struct Acquisition {
     cohort: Vec<u32>,
     /// First cell of each cohort.
     cell_start: Vec<u32>,
+    /// First cell and acquisition period of each cohort.
+    cohort_cells: Vec<(u32, u32)>,
     cells: usize,
     /// Customers acquired and from the master's channel, per cohort.
     acquired: Vec<u64>,
@@ -416,7 +433,13 @@ impl Acquisition {
             acquired[c] += 1;
             from_master[c] += u64::from(master);
         }
+        let cohort_cells = cell_start
+            .iter()
+            .enumerate()
+            .map(|(k, &c)| (c, (k % np) as u32))
+            .collect();
         Ok(Acquisition {
+            cohort_cells,
             options: options.clone(),
             periods,
             lo,
@@ -493,42 +516,57 @@ impl Acquisition {
             &chunk.amount[rows.clone()],
             &chunk.channel[rows.clone()],
         );
-        for i in 0..customer.len() {
-            let d = date[i];
-            if d > as_of {
-                continue;
+        if let Some(i) = (0..customer.len())
+            .find(|&i| customer[i] as usize >= self.customers || channel[i] as usize >= nc)
+        {
+            return Err(Error::invalid_argument(
+                "chunk",
+                format!(
+                    "row {}: customer code {} or channel code {} out of range",
+                    rows.start + i,
+                    customer[i],
+                    channel[i]
+                ),
+            ));
+        }
+        // Cohorts are looked up a block at a time: independent loads, so the memory waits
+        // overlap instead of adding up.
+        let mut cohorts = [NONE; BLOCK];
+        let mut lo = 0;
+        while lo < customer.len() {
+            let hi = (lo + BLOCK).min(customer.len());
+            for (slot, &c) in cohorts.iter_mut().zip(&customer[lo..hi]) {
+                *slot = self.cohort[c as usize];
             }
-            let (c, ch) = (customer[i] as usize, channel[i] as usize);
-            if c >= self.customers || ch >= nc {
-                return Err(Error::invalid_argument(
-                    "chunk",
-                    format!(
-                        "row {}: customer code {c} or channel code {ch} out of range",
-                        rows.start + i
-                    ),
-                ));
+            for i in lo..hi {
+                let d = date[i];
+                if d > as_of {
+                    continue;
+                }
+                let p = self.period_of(d);
+                if p == NONE {
+                    state.outside += 1;
+                    continue;
+                }
+                let ch = channel[i] as usize;
+                let amt = i128::from(amount[i]);
+                state.shares[p as usize * nc + ch] += amt;
+                state.channel_lines[ch] += 1;
+                let k = cohorts[i - lo];
+                if k == NONE {
+                    continue;
+                }
+                let (start, a) = self.cohort_cells[k as usize];
+                // A return dated before the first purchase counts in the acquisition period.
+                let offset = p.saturating_sub(a);
+                let cell = &mut state.cells[(start + offset) as usize];
+                cell.0 += amt;
+                match chunk.cost_of(rows.start + i) {
+                    Some(v) => cell.1 += i128::from(v),
+                    None => cell.2 += 1,
+                }
             }
-            let p = self.period_of(d);
-            if p == NONE {
-                state.outside += 1;
-                continue;
-            }
-            let amt = i128::from(amount[i]);
-            state.shares[p as usize * nc + ch] += amt;
-            state.channel_lines[ch] += 1;
-            let k = self.cohort[c];
-            if k == NONE {
-                continue;
-            }
-            let a = k as usize % np;
-            // A return dated before the first purchase counts in the acquisition period.
-            let offset = (p as usize).saturating_sub(a);
-            let cell = &mut state.cells[self.cell_start[k as usize] as usize + offset];
-            cell.0 += amt;
-            match chunk.cost_of(rows.start + i) {
-                Some(v) => cell.1 += i128::from(v),
-                None => cell.2 += 1,
-            }
+            lo = hi;
         }
         Ok(())
     }
