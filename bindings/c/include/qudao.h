@@ -115,6 +115,35 @@ typedef uint32_t qudao_format;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
+// An attribution model.
+enum qudao_attribution_model
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  // All credit to the first touch.
+  QUDAO_ATTRIBUTION_MODEL_FIRST_TOUCH = 0,
+  // All credit to the last touch.
+  QUDAO_ATTRIBUTION_MODEL_LAST_TOUCH = 1,
+  // Equal credit to every touch.
+  QUDAO_ATTRIBUTION_MODEL_LINEAR = 2,
+  // Credit by 0.5^(Δt / half-life).
+  QUDAO_ATTRIBUTION_MODEL_TIME_DECAY = 3,
+  // U-shaped: first and last touch a fixed share each, the middle touches the rest.
+  QUDAO_ATTRIBUTION_MODEL_POSITION_BASED = 4,
+  // Markov chain removal effects.
+  QUDAO_ATTRIBUTION_MODEL_MARKOV = 5,
+  // Shapley values over channel sets.
+  QUDAO_ATTRIBUTION_MODEL_SHAPLEY = 6,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum qudao_attribution_model qudao_attribution_model;
+#else
+typedef uint32_t qudao_attribution_model;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
 // How serious a finding is.
 enum qudao_conflict_severity
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
@@ -224,6 +253,52 @@ enum qudao_fit_status
 typedef enum qudao_fit_status qudao_fit_status;
 #else
 typedef uint32_t qudao_fit_status;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+// How the periods of the economics are cut.
+enum qudao_grain
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  // Calendar months.
+  QUDAO_GRAIN_MONTH = 0,
+  // Calendar quarters.
+  QUDAO_GRAIN_QUARTER = 1,
+  // Calendar years.
+  QUDAO_GRAIN_YEAR = 2,
+  // The periods listed in `qudao_economics_options.periods` (they must not overlap).
+  QUDAO_GRAIN_CUSTOM = 3,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum qudao_grain qudao_grain;
+#else
+typedef uint32_t qudao_grain;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+// Which value of the customers acquired CLV/CAC and ROI compare with the spend.
+enum qudao_value_basis
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  // Their net revenue (sales − returns) to the as-of date, on every channel.
+  QUDAO_VALUE_BASIS_HISTORIC_REVENUE = 0,
+  // Their margin (net revenue − cost of goods) to the as-of date; missing where a line of
+  // the cohort has no cost. The default.
+  QUDAO_VALUE_BASIS_HISTORIC_MARGIN = 1,
+  // Their net revenue to the as-of date plus the predicted future value (needs a CLV fit,
+  // see `qudao_economics_compute`).
+  QUDAO_VALUE_BASIS_HISTORIC_PLUS_PREDICTED = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum qudao_value_basis qudao_value_basis;
+#else
+typedef uint32_t qudao_value_basis;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
@@ -352,6 +427,26 @@ typedef struct qudao_abc qudao_abc;
 // Thread safety: immutable; shareable across threads.
 typedef struct qudao_alert_report qudao_alert_report;
 
+// The attribution of a journey set by every model the settings name: per model and
+// channel the attributed conversions and value (adding up exactly to the totals), the
+// Markov chain and the Shapley values, the models skipped and why.
+//
+// Ownership: reference counted; `qudao_attribute` and `_clone` give the host one reference,
+// released with `qudao_attribution_free`. Text read through it
+// (`qudao_attribution_columns`) is borrowed from it.
+// Thread safety: immutable; shareable across threads.
+typedef struct qudao_attribution qudao_attribution;
+
+// Valid attribution settings: the lookback window, what happens to expired touches, which
+// purchases of a data set are conversions, the time-decay half-life, the position-based
+// weights, the Markov order and repeat handling, and which models run (`docs/attribution.md`;
+// JSON Schema `qudao_schema_json("attribution-settings")`).
+//
+// Ownership: reference counted; `qudao_attribution_settings_parse`, `_default` and `_clone`
+// give the host one reference, released with `qudao_attribution_settings_free`.
+// Thread safety: immutable; shareable across threads.
+typedef struct qudao_attribution_settings qudao_attribution_settings;
+
 // Valid BCG options: the kind of subject, the growth and size KPIs, the share basis and
 // the thresholds, the action per quadrant (`docs/evaluation-bcg-alerts.md`; JSON Schema
 // `qudao_schema_json("bcg-options")`).
@@ -371,12 +466,31 @@ typedef struct qudao_bcg_options qudao_bcg_options;
 // Thread safety: immutable; shareable across threads.
 typedef struct qudao_bcg_report qudao_bcg_report;
 
+// A valid budget plan: the total budget (minor units), the channels with their minimum and
+// maximum, and the efficiency measure the budget follows (`attributed_value_per_spend`,
+// `clv_cac`, `roi` or `given`) (`docs/economics.md`; JSON Schema
+// `qudao_schema_json("budget-plan")`).
+//
+// Ownership: reference counted; `qudao_budget_plan_parse` and `_clone` give the host one
+// reference, released with `qudao_budget_plan_free`.
+// Thread safety: immutable; shareable across threads.
+typedef struct qudao_budget_plan qudao_budget_plan;
+
 // A byte buffer made by the library (JSON text, for example).
 //
 // Ownership: handed to the host through a `qudao_bytes **out` out-param; freed by the host
 // with `qudao_bytes_free`, exactly once — never with the host's `free()`.
 // Thread safety: immutable; may be read from any thread, freed from any one thread.
 typedef struct qudao_bytes qudao_bytes;
+
+// The channel economics of a data set, with the CLV fit behind the predictions when one was
+// made.
+//
+// Ownership: reference counted; `qudao_economics_compute` and `_clone` give the host one
+// reference, released with `qudao_channel_economics_free`. Text read through it (the
+// columns) is borrowed from it.
+// Thread safety: immutable; shareable across threads.
+typedef struct qudao_channel_economics qudao_channel_economics;
 
 // A BTYD purchase model or a spend model, fitted or given.
 //
@@ -439,6 +553,15 @@ typedef struct qudao_error qudao_error;
 // host one reference, released with `qudao_grade_rules_free`.
 // Thread safety: immutable; shareable across threads.
 typedef struct qudao_grade_rules qudao_grade_rules;
+
+// A set of journeys: channel sequences that ended in conversions (with their value) or in
+// nothing (null journeys), identical journeys merged, channels in name order.
+//
+// Ownership: reference counted; `qudao_journeys_from_paths`, `_from_touchpoints`,
+// `_from_dataset` and `_clone` give the host one reference, released with
+// `qudao_journeys_free`.
+// Thread safety: immutable; shareable across threads.
+typedef struct qudao_journeys qudao_journeys;
 
 // A KPI table: per subject, period and KPI, a value or the reason it is missing.
 //
@@ -572,6 +695,110 @@ typedef struct {
   // Number of bytes.
   size_t len;
 } qudao_str;
+
+// Aggregated paths as host arrays (struct of arrays), for `qudao_journeys_from_paths`: the
+// form the ChannelAttribution package takes.
+//
+// Every non-NULL array has `rows` elements. Money is in minor units.
+//
+// Versioning: `struct_size` must be `sizeof(qudao_path_columns)`.
+// Ownership: the host owns the struct and every array; the library reads them during the
+// call and retains nothing after it returns.
+typedef struct {
+  // `sizeof(qudao_path_columns)`.
+  uint32_t struct_size;
+  // Number of paths.
+  size_t rows;
+  // The paths: channel names separated by `>` (`a > b > c`; spaces around names are
+  // trimmed). Required.
+  const qudao_str *path;
+  // Conversions along the path (not negative). Required.
+  const int64_t *conversions;
+  // Conversion value, minor units (not negative; 0 without conversions). NULL: all 0.
+  const int64_t *value;
+  // Journeys along the path that did not convert (not negative). NULL: all 0.
+  const int64_t *nulls;
+} qudao_path_columns;
+
+// Touchpoints as host arrays (struct of arrays), for `qudao_journeys_from_touchpoints`.
+//
+// Every non-NULL array has `rows` elements.
+//
+// Versioning: `struct_size` must be `sizeof(qudao_touch_columns)`.
+// Ownership: the host owns the struct and every array; the library reads them during the
+// call and retains nothing after it returns.
+typedef struct {
+  // `sizeof(qudao_touch_columns)`.
+  uint32_t struct_size;
+  // Number of touches.
+  size_t rows;
+  // Customer ids. Required.
+  const qudao_str *customer;
+  // Times, seconds since 1970-01-01T00:00:00 of the data's own clock. Required.
+  const int64_t *time;
+  // Channel names. Required.
+  const qudao_str *channel;
+  // Cost of each touch, minor units (not negative). NULL: all 0.
+  const int64_t *cost;
+} qudao_touch_columns;
+
+// Conversions as host arrays (struct of arrays), for `qudao_journeys_from_touchpoints`.
+//
+// Every non-NULL array has `rows` elements.
+//
+// Versioning: `struct_size` must be `sizeof(qudao_conversion_columns)`.
+// Ownership: the host owns the struct and every array; the library reads them during the
+// call and retains nothing after it returns.
+typedef struct {
+  // `sizeof(qudao_conversion_columns)`.
+  uint32_t struct_size;
+  // Number of conversions.
+  size_t rows;
+  // Customer ids. Required.
+  const qudao_str *customer;
+  // Times, seconds since 1970-01-01T00:00:00 on the touches' clock. Required.
+  const int64_t *time;
+  // Conversion values, minor units (not negative). NULL: all 0.
+  const int64_t *value;
+} qudao_conversion_columns;
+
+// Host arrays that `qudao_attribution_columns` fills, one element per model and channel
+// (struct of arrays). Leave an array NULL to skip its column.
+//
+// Text columns receive `qudao_str` values borrowing UTF-8 bytes (not NUL-terminated) from
+// the attribution: valid while a reference to it lives; the host must not free them. Money
+// is in minor units.
+//
+// Versioning: `struct_size` must be `sizeof(qudao_attribution_columns)`.
+// Ownership: the host owns the struct and every array; the library writes the arrays during
+// the call and retains nothing.
+typedef struct {
+  // `sizeof(qudao_attribution_columns)`.
+  uint32_t struct_size;
+  // Elements in each array; must equal `qudao_attribution_len`.
+  size_t rows;
+  // Model name: `first_touch`, `last_touch`, `linear`, `time_decay`, `position_based`,
+  // `markov` or `shapley`.
+  qudao_str *model;
+  // Model as a code.
+  qudao_attribution_model *model_code;
+  // Channel name.
+  qudao_str *channel;
+  // Attributed conversions as exact decimal text with 6 decimals (`2.400000`).
+  qudao_str *conversions;
+  // Attributed conversions × 1,000,000, exact (`2400000`).
+  int64_t *conversions_micro;
+  // Attributed value, minor units.
+  int64_t *value;
+  // Touches of the channel in converting journeys (each journey counted as often as it
+  // converted).
+  uint64_t *touches;
+  // What the conversions were split by (share, removal effect or Shapley value), exact
+  // decimal text.
+  qudao_str *basis;
+  // What the value was split by, exact decimal text.
+  qudao_str *value_basis;
+} qudao_attribution_columns;
 
 // What detection takes besides the data set and the policy. Pass NULL for none of it, or
 // fill one in with `qudao_conflict_inputs_init` and set what you have. Every text is a UTF-8
@@ -816,6 +1043,136 @@ typedef struct {
   const qudao_str *original_order;
 } qudao_transaction_columns;
 
+// Options of `qudao_economics_compute`. Fill one in with `qudao_economics_options_init`,
+// then set `as_of` (required) and change what you need.
+//
+// Versioning: `struct_size` must be `sizeof(qudao_economics_options)`.
+// Ownership: owned by the host; read during the call, nothing retained after it returns.
+typedef struct {
+  // `sizeof(qudao_economics_options)`.
+  uint32_t struct_size;
+  // The day the data is as of (inclusive), days since 1970-01-01 (see
+  // `qudao_date_parse`): later lines, touches and costs are left out and counted.
+  int32_t as_of;
+  // How periods are cut. Default: quarters.
+  qudao_grain grain;
+  // With `QUDAO_GRAIN_CUSTOM`: the periods as text (`2025`, `2025-H1`, `2025-Q3`,
+  // `2025-07`, `2025-01-15..2025-03-31`), `period_count` of them; otherwise unused.
+  const qudao_str *periods;
+  // Number of `periods`.
+  size_t period_count;
+  // The value CLV/CAC and ROI use. Default: historic margin.
+  qudao_value_basis value;
+  // Decimals of the revenue shares (0..=12); the shares of a period add up to exactly 1
+  // at this precision. Default 4.
+  uint32_t share_decimals;
+  // Worker threads; 0 = all cores (the default). The result does not depend on it.
+  size_t threads;
+} qudao_economics_options;
+
+// Host arrays that `qudao_channel_economics_columns` fills, one element per row of the
+// table (struct of arrays). Leave an array NULL to skip its column.
+//
+// Text columns receive `qudao_str` values borrowing UTF-8 bytes (not NUL-terminated) from
+// the economics: valid while a reference to it lives; the host must not free them. Money is
+// in minor units (`*_valid` 0 where it is missing); money per customer in major units and
+// ratios (0.25 is 25 %) are the nearest double, NaN where missing (the JSON has the exact
+// decimal and the reason).
+//
+// Versioning: `struct_size` must be `sizeof(qudao_economics_columns)`.
+// Ownership: the host owns the struct and every array; the library writes the arrays during
+// the call and retains nothing.
+typedef struct {
+  // `sizeof(qudao_economics_columns)`.
+  uint32_t struct_size;
+  // Elements in each array; must equal `qudao_channel_economics_len` of the table.
+  size_t rows;
+  // Acquisition channel id.
+  qudao_str *channel;
+  // Period as text (`2025-Q3`); empty in the totals.
+  qudao_str *period;
+  // Customers acquired (first purchase in the period, acquisition channel this one).
+  uint64_t *acquired;
+  // Of which the acquisition channel comes from the master data.
+  uint64_t *acquired_from_master;
+  // Prospects touched by the channel.
+  uint64_t *touched;
+  // Of those, the ones who made a first purchase (on any channel).
+  uint64_t *converted;
+  // Of the converted, those acquired by this channel.
+  uint64_t *converted_acquired;
+  // `converted / touched`.
+  double *conversion_rate;
+  // `converted_acquired / touched`.
+  double *acquisition_conversion_rate;
+  // Channel costs, minor units.
+  int64_t *channel_cost;
+  // Touchpoint costs, minor units.
+  int64_t *touch_cost;
+  // `channel_cost + touch_cost`, minor units.
+  int64_t *spend;
+  // `spend / acquired`, major units.
+  double *cac;
+  // Net revenue of the customers acquired, minor units.
+  int64_t *revenue;
+  // Their margin, minor units; see `margin_valid`.
+  int64_t *margin;
+  // 1 where `margin` is known, 0 where a line has no cost.
+  uint8_t *margin_valid;
+  // Historic CLV: `revenue / acquired`, major units.
+  double *revenue_per_customer;
+  // Historic CLV on margin, major units.
+  double *margin_per_customer;
+  // Predicted future value of the customers acquired, minor units; see
+  // `predicted_valid`.
+  int64_t *predicted;
+  // 1 where `predicted` is known.
+  uint8_t *predicted_valid;
+  // Predicted CLV, major units.
+  double *predicted_per_customer;
+  // The value CLV/CAC uses (the value basis), minor units; see `value_valid`.
+  int64_t *value;
+  // 1 where `value` is known.
+  uint8_t *value_valid;
+  // `value / acquired`, major units.
+  double *clv;
+  // `value / spend` (= CLV / CAC).
+  double *clv_cac;
+  // `(value − spend) / spend`.
+  double *roi;
+  // Periods until the cohort's margin covers the spend; NaN when not yet, without spend,
+  // and in the totals.
+  double *payback_periods;
+  // 1 where the payback uses revenue because a line of the cohort has no cost.
+  uint8_t *payback_on_revenue;
+} qudao_economics_columns;
+
+// Host arrays that `qudao_channel_economics_revenue_share_columns` fills, one element per
+// period and sales channel. Leave an array NULL to skip its column. Text is borrowed from
+// the economics, as for `qudao_economics_columns`.
+//
+// Versioning: `struct_size` must be `sizeof(qudao_revenue_share_columns)`.
+// Ownership: the host owns the struct and every array; the library writes the arrays during
+// the call and retains nothing.
+typedef struct {
+  // `sizeof(qudao_revenue_share_columns)`.
+  uint32_t struct_size;
+  // Elements in each array; must equal `qudao_channel_economics_revenue_share_len`.
+  size_t rows;
+  // Period as text.
+  qudao_str *period;
+  // Sales channel id (the channel on the lines).
+  qudao_str *channel;
+  // Net revenue of the channel in the period, minor units.
+  int64_t *revenue;
+  // Share of the period's net revenue, the nearest double; NaN when the period's net
+  // revenue is not positive.
+  double *share;
+  // The exact share as decimal text (the shares of a period add up to exactly 1); empty
+  // where missing.
+  qudao_str *share_text;
+} qudao_revenue_share_columns;
+
 // Host arrays that `qudao_kpi_table_columns` fills, one element per value of the table
 // (struct of arrays). Leave an array NULL to skip its column.
 //
@@ -1039,6 +1396,283 @@ const char *qudao_version(void);
 // # Safety
 // `opts` is NULL or valid for writing one `qudao_load_options`.
 void qudao_load_options_init(qudao_load_options *opts);
+
+// Parse and validate attribution settings (JSON, TOML or YAML; JSON Schema
+// `qudao_schema_json("attribution-settings")`, also
+// `schemas/attribution-settings.schema.json`). Every field but `schema_version` is
+// optional. Errors name the field path (`lookback_days`, `markov.order`,
+// `position.first`) and are `QUDAO_STATUS_DOCUMENT_ERROR`.
+//
+// On success `*out` receives a new reference (free with `qudao_attribution_settings_free`).
+// Nullability: `doc` and `out` must not be NULL; `err` may be.
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `doc` is a valid `qudao_document`; `out` is valid for writing one pointer; `err` is NULL
+// or valid for writing one pointer.
+qudao_status qudao_attribution_settings_parse(const qudao_document *doc,
+                                              const qudao_attribution_settings **out,
+                                              qudao_error **err);
+
+// The default settings: 30-day lookback, expired touches as null journeys, first purchases
+// as conversions (data sets), 7-day half-life, 0.4 / 0.2 / 0.4 position weights, first-order
+// Markov with repeats collapsed, all seven models.
+//
+// On success `*out` receives a new reference (free with `qudao_attribution_settings_free`).
+// Nullability: `out` must not be NULL; `err` may be.
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `out` is valid for writing one pointer; `err` is NULL or valid for writing one pointer.
+qudao_status qudao_attribution_settings_default(const qudao_attribution_settings **out,
+                                                qudao_error **err);
+
+// The settings as a UTF-8 JSON document (it parses back with
+// `qudao_attribution_settings_parse`).
+//
+// On success `*out` receives a new buffer the host frees with `qudao_bytes_free`.
+// Nullability: `settings` and `out` must not be NULL; `err` may be.
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `settings` is a live reference; `out` is valid for writing one pointer; `err` is NULL or
+// valid for writing one pointer.
+qudao_status qudao_attribution_settings_json(const qudao_attribution_settings *settings,
+                                             qudao_bytes **out,
+                                             qudao_error **err);
+
+// Add a reference to attribution settings and return it (the same pointer); NULL gives
+// NULL.
+//
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `settings` is NULL or a live reference.
+const qudao_attribution_settings *qudao_attribution_settings_clone(const qudao_attribution_settings *settings);
+
+// Release one reference to attribution settings. `qudao_attribution_settings_free(NULL)`
+// does nothing.
+//
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `settings` is NULL or a live reference, not used afterwards by its holder.
+void qudao_attribution_settings_free(const qudao_attribution_settings *settings);
+
+// Journeys from aggregated paths (`a > b > c` with conversions, value and nulls).
+//
+// With `channels` (`channel_count` names), every channel a path names must be in that list,
+// which becomes the journey set's channel list (so channels without a path get a row of
+// zeros); with `channel_count` 0 the channels are those the paths name. Errors name the row
+// (1-based) and column and are `QUDAO_STATUS_DATA_ERROR`: an empty path, an empty channel
+// name (`a > > b`), an unknown channel, a negative count or value, a value without
+// conversions; a channel listed twice is `QUDAO_STATUS_INVALID_ARGUMENT`; a wrong
+// `struct_size` or a missing required array is `QUDAO_STATUS_INVALID_ARGUMENT` /
+// `_NULL_ARGUMENT`.
+//
+// On success `*out` receives a new reference (free with `qudao_journeys_free`).
+// Nullability: `cols` and `out` must not be NULL; `channels` may be NULL only when
+// `channel_count` is 0; `err` may be NULL.
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `cols` is a valid `qudao_path_columns` whose non-NULL arrays have `rows` readable
+// elements; `channels` has `channel_count` readable elements; every `qudao_str` points to
+// its readable bytes; `out` is valid for writing one pointer; `err` is NULL or valid for
+// writing one pointer.
+qudao_status qudao_journeys_from_paths(const qudao_path_columns *cols,
+                                       const qudao_str *channels,
+                                       size_t channel_count,
+                                       const qudao_journeys **out,
+                                       qudao_error **err);
+
+// Journeys from touchpoints and conversions, with the lookback window and the rule for
+// expired touches of `settings` (NULL: the defaults, 30 days, null journeys).
+//
+// Per customer, each conversion at time `T` ends a journey of the customer's touches not yet
+// used with `T − lookback ≤ time ≤ T`; unused older touches form a null journey (or are
+// dropped); touches after the last conversion form one null journey; a conversion without a
+// touch in its window is counted as unattributed (`qudao_journeys_json`, `stats`). Details:
+// `docs/attribution.md`.
+//
+// Errors name the table (`touchpoints`, `conversions`), row (1-based) and column and are
+// `QUDAO_STATUS_DATA_ERROR`: an empty customer or channel, a negative cost or value; a
+// non-UTF-8 text names the array and index; a wrong `struct_size` or a missing required
+// array is `QUDAO_STATUS_INVALID_ARGUMENT` / `_NULL_ARGUMENT`.
+// On success `*out` receives a new reference (free with `qudao_journeys_free`).
+// Nullability: `touches`, `conversions` and `out` must not be NULL; `settings` and `err`
+// may be.
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `touches` and `conversions` are valid structs whose non-NULL arrays have `rows` readable
+// elements, every `qudao_str` pointing to its readable bytes; `settings` is NULL or a live
+// reference; `out` is valid for writing one pointer; `err` is NULL or valid for writing one
+// pointer.
+qudao_status qudao_journeys_from_touchpoints(const qudao_touch_columns *touches,
+                                             const qudao_conversion_columns *conversions,
+                                             const qudao_attribution_settings *settings,
+                                             const qudao_journeys **out,
+                                             qudao_error **err);
+
+// Journeys of a data set: touches from its touchpoints (`touchpoints.csv`), conversions
+// from its orders by `settings`' `conversion` rule (first purchases by default, or every
+// order), with `settings`' lookback (NULL: the defaults). An order's time is the end of its
+// day, so a touch on the day of the purchase counts for it; its value is the sum of its sale
+// lines. The channel list is every channel of the master data.
+//
+// On success `*out` receives a new reference (free with `qudao_journeys_free`).
+// Nullability: `ds` and `out` must not be NULL; `settings` and `err` may be.
+// Thread safety: may be called from any thread, concurrently on the same data set.
+//
+// # Safety
+// `ds` is a live reference; `settings` is NULL or a live reference; `out` is valid for
+// writing one pointer; `err` is NULL or valid for writing one pointer.
+qudao_status qudao_journeys_from_dataset(const qudao_dataset *ds,
+                                         const qudao_attribution_settings *settings,
+                                         const qudao_journeys **out,
+                                         qudao_error **err);
+
+// Add a reference to a journey set and return it (the same pointer); NULL gives NULL.
+//
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `journeys` is NULL or a live reference.
+const qudao_journeys *qudao_journeys_clone(const qudao_journeys *journeys);
+
+// Release one reference to a journey set. `qudao_journeys_free(NULL)` does nothing.
+//
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `journeys` is NULL or a live reference, not used afterwards by its holder.
+void qudao_journeys_free(const qudao_journeys *journeys);
+
+// Number of distinct journeys (identical ones merged); 0 when `journeys` is NULL.
+//
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `journeys` is NULL or a live reference.
+size_t qudao_journeys_len(const qudao_journeys *journeys);
+
+// The journey set as UTF-8 JSON: `channels` (in name order), `total_conversions`,
+// `total_value` (minor units), `total_nulls`, `stats` (`touches_read`, `conversions_read`,
+// `journeys_built`, `null_journeys`, `expired_touches`, `dropped_touches`,
+// `unattributed_conversions`, `unattributed_value`) and `paths` (each journey as `{"path":
+// "a > b", "conversions", "value", "nulls"}`, the form `qudao_journeys_from_paths` takes).
+//
+// On success `*out` receives a new buffer the host frees with `qudao_bytes_free`.
+// Nullability: `journeys` and `out` must not be NULL; `err` may be.
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `journeys` is a live reference; `out` is valid for writing one pointer; `err` is NULL or
+// valid for writing one pointer.
+qudao_status qudao_journeys_json(const qudao_journeys *journeys,
+                                 qudao_bytes **out,
+                                 qudao_error **err);
+
+// Run the models `settings` names (NULL: the defaults, all seven) over a journey set.
+//
+// A model that cannot run on these journeys (time decay on journeys built from paths,
+// which have no touch times; Shapley over more than 15 converting channels) is listed in
+// the result's `skipped` with the reason; other problems are errors (bad settings:
+// `QUDAO_STATUS_DOCUMENT_ERROR` naming the field).
+// On success `*out` receives a new reference (free with `qudao_attribution_free`).
+// Nullability: `journeys` and `out` must not be NULL; `settings` and `err` may be.
+// Thread safety: may be called from any thread, concurrently on the same journeys.
+//
+// # Safety
+// `journeys` is a live reference; `settings` is NULL or a live reference; `out` is valid
+// for writing one pointer; `err` is NULL or valid for writing one pointer.
+qudao_status qudao_attribute(const qudao_journeys *journeys,
+                             const qudao_attribution_settings *settings,
+                             const qudao_attribution **out,
+                             qudao_error **err);
+
+// Add a reference to an attribution and return it (the same pointer); NULL gives NULL.
+//
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `attribution` is NULL or a live reference.
+const qudao_attribution *qudao_attribution_clone(const qudao_attribution *attribution);
+
+// Release one reference to an attribution. `qudao_attribution_free(NULL)` does nothing;
+// text borrowed through it is invalid once the last reference is gone.
+//
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `attribution` is NULL or a live reference, not used afterwards by its holder.
+void qudao_attribution_free(const qudao_attribution *attribution);
+
+// Number of rows of `qudao_attribution_columns`: one per model that ran and channel; 0 when
+// `attribution` is NULL.
+//
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `attribution` is NULL or a live reference.
+size_t qudao_attribution_len(const qudao_attribution *attribution);
+
+// The whole attribution as UTF-8 JSON: `channels`, `total_conversions`, `total_value`
+// (minor units), `total_nulls`, `journeys` (the journey statistics), `models` (per model
+// that ran: `model`, `explanation`, `total_conversions`, `total_value` and `channels`, each
+// with `channel`, `conversions`, `value`, `touches`, `basis`, `value_basis`), `markov` (as
+// `qudao_attribution_markov_json`, or null), `shapley` (`players`, `values`, or null) and
+// `skipped` (`model`, `reason`). Decimals are exact decimal strings; attributed conversions
+// have 6 decimals and add up exactly to the total, as values do.
+//
+// On success `*out` receives a new buffer the host frees with `qudao_bytes_free`.
+// Nullability: `attribution` and `out` must not be NULL; `err` may be.
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `attribution` is a live reference; `out` is valid for writing one pointer; `err` is NULL
+// or valid for writing one pointer.
+qudao_status qudao_attribution_json(const qudao_attribution *attribution,
+                                    qudao_bytes **out,
+                                    qudao_error **err);
+
+// The Markov chain of an attribution as UTF-8 JSON: `order`, `repeats`, `states` (`start`,
+// the channel states with their names, `conversion`, `null`), `transitions` (the transition
+// matrix as its non-zero entries: `from`, `to`, `count`, `probability`),
+// `conversion_probability`, `expected_value`, `removals` (per channel `channel`,
+// `conversion_probability` and `expected_value` without it, `removal_effect`,
+// `value_removal_effect`) and `sweeps`. Probabilities and effects are exact decimal strings.
+//
+// Errors: an attribution whose settings did not run the Markov model is
+// `QUDAO_STATUS_INVALID_ARGUMENT`.
+// On success `*out` receives a new buffer the host frees with `qudao_bytes_free`.
+// Nullability: `attribution` and `out` must not be NULL; `err` may be.
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `attribution` is a live reference; `out` is valid for writing one pointer; `err` is NULL
+// or valid for writing one pointer.
+qudao_status qudao_attribution_markov_json(const qudao_attribution *attribution,
+                                           qudao_bytes **out,
+                                           qudao_error **err);
+
+// Copy the long table of an attribution into host arrays: each non-NULL array of `cols`
+// receives `cols->rows` elements, row `i` being the `i`-th (model, channel) pair, models in
+// the settings' order, channels in name order.
+//
+// Errors: `cols->rows` other than `qudao_attribution_len` or a wrong `struct_size` are
+// `QUDAO_STATUS_INVALID_ARGUMENT`; then no array is written.
+// Nullability: `attribution` and `cols` must not be NULL; `err` may be.
+// Thread safety: may be called from any thread, concurrently on the same attribution.
+//
+// # Safety
+// `attribution` is a live reference; `cols` is a valid `qudao_attribution_columns` whose
+// non-NULL arrays have `rows` writable elements; `err` is NULL or valid for writing one
+// pointer.
+qudao_status qudao_attribution_columns(const qudao_attribution *attribution,
+                                       const qudao_attribution_columns *cols,
+                                       qudao_error **err);
 
 // The bytes of a buffer. They are followed by a NUL byte (not counted in
 // `qudao_bytes_len`), so text can be used as a C string.
@@ -1796,8 +2430,8 @@ qudao_status qudao_clv_value(const qudao_clv_model *model,
 // The JSON Schema of a rule document kind, as UTF-8 JSON, for editors and validators that
 // check a document before it reaches the library. `kind` (`kind_len` bytes of UTF-8) is
 // `rfm-segment-scheme`, `tier-scheme`, `rebate-program-book`, `scorecard`,
-// `onboarding-policy`, `grade-rules`, `bcg-options`, `warning-rules` or `conflict-policy`
-// (the names of the files in `schemas/`).
+// `onboarding-policy`, `grade-rules`, `bcg-options`, `warning-rules`, `conflict-policy`,
+// `attribution-settings` or `budget-plan` (the names of the files in `schemas/`).
 //
 // An unknown kind is `QUDAO_STATUS_INVALID_ARGUMENT` listing the known ones.
 // On success `*out` receives a new buffer the host frees with `qudao_bytes_free`.
@@ -2333,6 +2967,239 @@ qudao_status qudao_dataset_sample(uint64_t seed,
                                   size_t lines,
                                   const qudao_dataset **out,
                                   qudao_error **err);
+
+// Fill `opts` with `struct_size = sizeof(qudao_economics_options)`, `as_of = 0` (set it),
+// quarters, historic margin as the value, shares to 4 decimals and all cores. Does nothing
+// when `opts` is NULL.
+//
+// Ownership: `opts` is owned by the host. Thread safety: may be called from any thread.
+//
+// # Safety
+// `opts` is NULL or valid for writing one `qudao_economics_options`.
+void qudao_economics_options_init(qudao_economics_options *opts);
+
+// Compute the channel economics of a data set: per acquisition channel and period (and
+// over all periods) the customers acquired, prospects touched and converted, conversion
+// rates, spend (channel costs plus touchpoint costs), CAC, historic and predicted CLV,
+// CLV/CAC, ROI and payback; the revenue share of each sales channel per period; counts of
+// what was left out. Definitions: `docs/economics.md`.
+//
+// With `clv` (NULL: no predictions), BG/NBD and Gamma-Gamma are fitted on the customers as
+// of `opts->as_of` (distinct orders, weekly time) and each customer's discounted future
+// value over `clv`'s horizon becomes the predicted value of the cohorts (`predicted`,
+// `predicted_per_customer`, and the value with `QUDAO_VALUE_BASIS_HISTORIC_PLUS_PREDICTED`).
+//
+// Errors: bad options (`opts->…`, `clv`) are `QUDAO_STATUS_INVALID_ARGUMENT` naming the
+// field; other errors are the core's.
+// On success `*out` receives a new reference (free with `qudao_channel_economics_free`).
+// Nullability: `ds`, `opts` and `out` must not be NULL; `clv` and `err` may be.
+// Thread safety: may be called from any thread, concurrently on the same data set; uses
+// `opts->threads` cores (all by default).
+//
+// # Safety
+// `ds` is a live reference; `opts` is a valid `qudao_economics_options`; `clv` is NULL or a
+// valid `qudao_clv_options`; `out` is valid for writing one pointer; `err` is NULL or valid
+// for writing one pointer.
+qudao_status qudao_economics_compute(const qudao_dataset *ds,
+                                     const qudao_economics_options *opts,
+                                     const qudao_clv_options *clv,
+                                     const qudao_channel_economics **out,
+                                     qudao_error **err);
+
+// Add a reference to channel economics and return it (the same pointer); NULL gives NULL.
+//
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `econ` is NULL or a live reference.
+const qudao_channel_economics *qudao_channel_economics_clone(const qudao_channel_economics *econ);
+
+// Release one reference to channel economics. `qudao_channel_economics_free(NULL)` does
+// nothing; text borrowed through it is invalid once the last reference is gone.
+//
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `econ` is NULL or a live reference, not used afterwards by its holder.
+void qudao_channel_economics_free(const qudao_channel_economics *econ);
+
+// The economics as UTF-8 JSON: `as_of`, `currency`, `exponent`, `value_basis`,
+// `predictions` (what made them, or null), `periods`, `rows` (per acquisition channel and
+// period), `totals` (per channel over all periods), `revenue_share` and `counts`. Money is in
+// minor units; money per customer in major units and ratios are exact decimal strings, a
+// value that cannot be computed is `{"missing": {…reason…}}`.
+//
+// On success `*out` receives a new buffer the host frees with `qudao_bytes_free`.
+// Nullability: `econ` and `out` must not be NULL; `err` may be.
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `econ` is a live reference; `out` is valid for writing one pointer; `err` is NULL or valid
+// for writing one pointer.
+qudao_status qudao_channel_economics_json(const qudao_channel_economics *econ,
+                                          qudao_bytes **out,
+                                          qudao_error **err);
+
+// The CLV fit behind the predictions as UTF-8 JSON (`purchases` and `spend`: the BG/NBD and
+// Gamma-Gamma fits; `options`; `spend_rows_dropped`; `customers`), or `null` when the
+// economics were computed without `clv`.
+//
+// On success `*out` receives a new buffer the host frees with `qudao_bytes_free`.
+// Nullability: `econ` and `out` must not be NULL; `err` may be.
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `econ` is a live reference; `out` is valid for writing one pointer; `err` is NULL or valid
+// for writing one pointer.
+qudao_status qudao_channel_economics_clv_fit_json(const qudao_channel_economics *econ,
+                                                  qudao_bytes **out,
+                                                  qudao_error **err);
+
+// Number of rows of a table of the economics (`table` a `qudao_economics_table`); 0 when
+// `econ` is NULL or `table` is not a table.
+//
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `econ` is NULL or a live reference.
+size_t qudao_channel_economics_len(const qudao_channel_economics *econ, uint32_t table);
+
+// Copy a table of the economics into host arrays: each non-NULL array of `cols` receives
+// `cols->rows` elements, row `i` being the `i`-th row of the table (channels in id order,
+// then periods).
+//
+// Errors: a `table` that is not a `qudao_economics_table`, `cols->rows` other than
+// `qudao_channel_economics_len`, or a wrong `struct_size` are
+// `QUDAO_STATUS_INVALID_ARGUMENT`; then no array is written.
+// Nullability: `econ` and `cols` must not be NULL; `err` may be.
+// Thread safety: may be called from any thread, concurrently on the same economics.
+//
+// # Safety
+// `econ` is a live reference; `cols` is a valid `qudao_economics_columns` whose non-NULL
+// arrays have `rows` writable elements; `err` is NULL or valid for writing one pointer.
+qudao_status qudao_channel_economics_columns(const qudao_channel_economics *econ,
+                                             uint32_t table,
+                                             const qudao_economics_columns *cols,
+                                             qudao_error **err);
+
+// Number of rows of `qudao_channel_economics_revenue_share_columns` (per period and sales
+// channel); 0 when `econ` is NULL.
+//
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `econ` is NULL or a live reference.
+size_t qudao_channel_economics_revenue_share_len(const qudao_channel_economics *econ);
+
+// Copy the revenue shares into host arrays: row `i` is the `i`-th (period, sales channel)
+// pair, periods ascending, then channels by id.
+//
+// Errors: `cols->rows` other than `qudao_channel_economics_revenue_share_len` or a wrong
+// `struct_size` are `QUDAO_STATUS_INVALID_ARGUMENT`; then no array is written.
+// Nullability: `econ` and `cols` must not be NULL; `err` may be.
+// Thread safety: may be called from any thread, concurrently on the same economics.
+//
+// # Safety
+// `econ` is a live reference; `cols` is a valid `qudao_revenue_share_columns` whose
+// non-NULL arrays have `rows` writable elements; `err` is NULL or valid for writing one
+// pointer.
+qudao_status qudao_channel_economics_revenue_share_columns(const qudao_channel_economics *econ,
+                                                           const qudao_revenue_share_columns *cols,
+                                                           qudao_error **err);
+
+// Parse and validate a budget plan (JSON, TOML or YAML; JSON Schema
+// `qudao_schema_json("budget-plan")`, also `schemas/budget-plan.schema.json`). Errors name
+// the field path (`channels[1].max`, `total`) and are `QUDAO_STATUS_DOCUMENT_ERROR`.
+//
+// On success `*out` receives a new reference (free with `qudao_budget_plan_free`).
+// Nullability: `doc` and `out` must not be NULL; `err` may be.
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `doc` is a valid `qudao_document`; `out` is valid for writing one pointer; `err` is NULL
+// or valid for writing one pointer.
+qudao_status qudao_budget_plan_parse(const qudao_document *doc,
+                                     const qudao_budget_plan **out,
+                                     qudao_error **err);
+
+// The plan as a UTF-8 JSON document (it parses back with `qudao_budget_plan_parse`).
+//
+// On success `*out` receives a new buffer the host frees with `qudao_bytes_free`.
+// Nullability: `plan` and `out` must not be NULL; `err` may be.
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `plan` is a live reference; `out` is valid for writing one pointer; `err` is NULL or
+// valid for writing one pointer.
+qudao_status qudao_budget_plan_json(const qudao_budget_plan *plan,
+                                    qudao_bytes **out,
+                                    qudao_error **err);
+
+// Add a reference to a budget plan and return it (the same pointer); NULL gives NULL.
+//
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `plan` is NULL or a live reference.
+const qudao_budget_plan *qudao_budget_plan_clone(const qudao_budget_plan *plan);
+
+// Release one reference to a budget plan. `qudao_budget_plan_free(NULL)` does nothing.
+//
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `plan` is NULL or a live reference, not used afterwards by its holder.
+void qudao_budget_plan_free(const qudao_budget_plan *plan);
+
+// Spread a plan's budget over its channels in proportion to the plan's efficiency measure,
+// within each channel's minimum and maximum, the amounts adding up exactly to the total
+// (largest remainder), with the efficiency inputs given as JSON.
+//
+// `inputs_json` (`inputs_len` bytes of UTF-8; empty for none, enough for the `given`
+// measure) is `{"channels": {"<id>": {"channel": "<id>", "current_spend": minor units,
+// "attributed_value": minor units, "clv_cac": "decimal", "roi": "decimal"}}}` (each value
+// optional or null). The result: `plan`, `total`, `measure`, `lines` (per channel:
+// `channel`, `efficiency`, `share_before_bounds`, `amount_before_bounds`, `min`, `max`,
+// `bound` (`free`, `min`, `max` or `no_efficiency`), `amount`, `current_spend`, `change`) and
+// `notes` (the reasoning). The `amount`s add up to `total` exactly.
+//
+// Errors: bad `inputs_json` is `QUDAO_STATUS_DOCUMENT_ERROR` naming the argument and the
+// field path; other errors are the core's.
+// On success `*out` receives a new buffer the host frees with `qudao_bytes_free`.
+// Nullability: `plan` and `out` must not be NULL; `inputs_json` may be NULL only when
+// `inputs_len` is 0; `err` may be NULL.
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `plan` is a live reference; `inputs_json` points to `inputs_len` readable bytes; `out` is
+// valid for writing one pointer; `err` is NULL or valid for writing one pointer.
+qudao_status qudao_budget_reallocate(const qudao_budget_plan *plan,
+                                     const uint8_t *inputs_json,
+                                     size_t inputs_len,
+                                     qudao_bytes **out,
+                                     qudao_error **err);
+
+// Spread a plan's budget (as `qudao_budget_reallocate`) with the efficiency inputs taken
+// from channel economics: each channel's current spend, CLV/CAC and ROI over all periods;
+// and, when `attribution` is given, each channel's attributed value from its `model` (a
+// `qudao_attribution_model`), for the `attributed_value_per_spend` measure.
+//
+// Errors: a `model` that is not a model or did not run in `attribution` is
+// `QUDAO_STATUS_INVALID_ARGUMENT`; other errors are the core's.
+// On success `*out` receives a new buffer the host frees with `qudao_bytes_free`.
+// Nullability: `plan`, `econ` and `out` must not be NULL; `attribution` (then `model` is
+// ignored) and `err` may be.
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `plan` and `econ` are live references; `attribution` is NULL or a live reference; `out`
+// is valid for writing one pointer; `err` is NULL or valid for writing one pointer.
+qudao_status qudao_budget_reallocate_economics(const qudao_budget_plan *plan,
+                                               const qudao_channel_economics *econ,
+                                               const qudao_attribution *attribution,
+                                               uint32_t model,
+                                               qudao_bytes **out,
+                                               qudao_error **err);
 
 // The status of an error; `QUDAO_STATUS_OK` when `err` is NULL.
 //

@@ -14,10 +14,12 @@
 )]
 
 mod args;
+pub mod attribution;
 mod bytes;
 pub mod conflict;
 pub mod customer;
 mod dataset;
+pub mod economics;
 #[doc(hidden)]
 pub mod entry;
 mod error;
@@ -54,6 +56,7 @@ pub extern "C" fn qudao_version() -> *const c_char {
 
 #[cfg(test)]
 mod tests {
+    mod attribution;
     mod conflict;
     mod customer;
     mod evaluation;

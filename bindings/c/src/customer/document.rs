@@ -80,7 +80,7 @@ pub(crate) unsafe fn read<'a>(
 /// schema (also committed as `schemas/<name>.schema.json`).
 type SchemaFn = fn() -> String;
 
-const SCHEMAS: [(&str, SchemaFn); 9] = [
+const SCHEMAS: [(&str, SchemaFn); 11] = [
     (
         "rfm-segment-scheme",
         <SegmentScheme as RuleDocument>::json_schema,
@@ -114,13 +114,21 @@ const SCHEMAS: [(&str, SchemaFn); 9] = [
         "conflict-policy",
         <qudao_core::conflict::ConflictPolicy as RuleDocument>::json_schema,
     ),
+    (
+        "attribution-settings",
+        <qudao_core::attribution::AttributionSettings as RuleDocument>::json_schema,
+    ),
+    (
+        "budget-plan",
+        <qudao_core::economics::BudgetPlan as RuleDocument>::json_schema,
+    ),
 ];
 
 /// The JSON Schema of a rule document kind, as UTF-8 JSON, for editors and validators that
 /// check a document before it reaches the library. `kind` (`kind_len` bytes of UTF-8) is
 /// `rfm-segment-scheme`, `tier-scheme`, `rebate-program-book`, `scorecard`,
-/// `onboarding-policy`, `grade-rules`, `bcg-options`, `warning-rules` or `conflict-policy`
-/// (the names of the files in `schemas/`).
+/// `onboarding-policy`, `grade-rules`, `bcg-options`, `warning-rules`, `conflict-policy`,
+/// `attribution-settings` or `budget-plan` (the names of the files in `schemas/`).
 ///
 /// An unknown kind is `QUDAO_STATUS_INVALID_ARGUMENT` listing the known ones.
 /// On success `*out` receives a new buffer the host frees with `qudao_bytes_free`.
