@@ -4,6 +4,7 @@
 //! Exit codes: 0 on success, 2 for bad data or arguments (the message names the file and
 //! line), 1 for anything else (e.g. a failed write). Never a panic or a backtrace.
 
+mod attribution;
 mod conflict;
 mod customers;
 mod evaluation;

@@ -52,6 +52,8 @@ pub fn sections() -> Vec<Box<dyn Section>> {
             alert_lines: 12,
             suggestions: 3,
         }),
+        Box::new(crate::attribution::AttributionSection),
+        Box::new(crate::attribution::EconomicsSection),
         Box::new(Rejections { show: 5 }),
     ]
 }
