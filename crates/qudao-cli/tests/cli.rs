@@ -202,6 +202,289 @@ fn demo_conflict_finds_the_planted_trouble_and_only_it() {
     assert!(shown >= 2, "no findings shown in\n{section}");
 }
 
+/// The text between two headings of the report.
+fn between<'a>(text: &'a str, from: &str, to: &str) -> &'a str {
+    text.split_once(from)
+        .and_then(|(_, rest)| rest.split_once(to))
+        .map(|(part, _)| part)
+        .unwrap_or_else(|| panic!("no {from:?} before {to:?} in\n{text}"))
+}
+
+/// A number as the report prints it (`1,234.5`, `-12.3%`, `3.72`).
+fn number(text: &str) -> rust_decimal::Decimal {
+    text.replace(',', "")
+        .trim_end_matches('%')
+        .parse()
+        .unwrap_or_else(|e| panic!("{text:?}: {e}"))
+}
+
+/// The last `n` cells of the row of a table that starts with `key`.
+fn cells<'a>(table: &'a str, key: &str, n: usize) -> Vec<&'a str> {
+    let line = table
+        .lines()
+        .find(|l| l.split_whitespace().next() == Some(key))
+        .unwrap_or_else(|| panic!("no row {key:?} in\n{table}"));
+    let all: Vec<&str> = line.split_whitespace().collect();
+    assert!(all.len() > n, "{line}");
+    all[all.len() - n..].to_vec()
+}
+
+#[test]
+fn demo_attribution_and_economics_match_the_core() {
+    use qudao::attribution::{AttributionSettings, Journeys, MarkovOptions, Model, attribute};
+    use qudao::economics::{
+        BudgetChannel, BudgetPlan, ClvPredictions, EconomicsOptions, EfficiencyInputs,
+        EfficiencyMeasure, Grain, compute, reallocate,
+    };
+    use rust_decimal::Decimal;
+
+    let o = qudao(&["demo", "--lines", "20000"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    // Both sections, after the evaluation and before the rejections.
+    let attribution = between(
+        &out,
+        "Attribution / 渠道归因",
+        "Channel economics / 渠道经济",
+    );
+    let economics = between(
+        &out,
+        "Channel economics / 渠道经济",
+        "Rejections / 数据问题",
+    );
+    assert!(out.contains("Evaluation / 渠道评估\n"));
+    assert!(out.find("Evaluation / 渠道评估") < out.find("Attribution / 渠道归因"));
+    for line in attribution.lines().chain(economics.lines()) {
+        // CJK characters take two columns.
+        let width: usize = line
+            .chars()
+            .map(|c| {
+                if ('\u{2E80}'..='\u{FFE6}').contains(&c) {
+                    2
+                } else {
+                    1
+                }
+            })
+            .sum();
+        assert!(width <= 100, "wider than 100 columns: {line}");
+    }
+
+    // The same sample, attributed by the core directly.
+    let config = qudao::sample::SampleConfig {
+        seed: 42,
+        ..qudao::sample::SampleConfig::with_lines(20_000)
+    };
+    let data = qudao::sample::generate(&config).expect("sample").dataset;
+    let settings = AttributionSettings::default();
+    let journeys = Journeys::from_dataset(&data, &settings.journey_options()).expect("journeys");
+    let result = attribute(&journeys, &settings).expect("attributes");
+    assert!(result.skipped.is_empty(), "{:?}", result.skipped);
+    let (second, _) = qudao::attribution::markov(
+        &journeys,
+        &MarkovOptions {
+            order: 2,
+            ..settings.markov
+        },
+    )
+    .expect("second order");
+    assert!(attribution.contains(&format!(
+        "{} first purchases (",
+        journeys.stats().unattributed_conversions
+    )));
+    assert!(attribution.contains(&format!(
+        "{} conversions, {} null journeys",
+        journeys.total_conversions(),
+        journeys.total_nulls()
+    )));
+
+    // Every model is a column and explains itself, the second-order Markov model beside the
+    // first.
+    let headings = [
+        "first", "last", "linear", "decay", "position", "markov1", "markov2", "shapley",
+    ];
+    let header: Vec<&str> = attribution
+        .lines()
+        .find(|l| l.starts_with("channel "))
+        .expect("a table")
+        .split_whitespace()
+        .collect();
+    assert_eq!(header[1..], headings, "{attribution}");
+    for h in headings {
+        assert!(
+            attribution
+                .lines()
+                .any(|l| l.starts_with(&format!("{h:<9}"))),
+            "no explanation of {h} in\n{attribution}"
+        );
+    }
+    let mut models: Vec<&qudao::attribution::ModelResult> = Model::ALL
+        .iter()
+        .map(|&m| result.model(m).expect("every model ran"))
+        .collect();
+    models.insert(6, &second);
+
+    // Conversions and value per channel and model, as the core gives them.
+    let conversions = between(
+        attribution,
+        "Attributed conversions by model",
+        "Attributed value",
+    );
+    let value = between(
+        attribution,
+        "Attributed value by model",
+        "Markov removal effects",
+    );
+    let mut rows = 0;
+    for channel in &result.channels {
+        let credits: Vec<_> = models
+            .iter()
+            .map(|m| m.credit(channel).expect("every channel"))
+            .collect();
+        if credits.iter().all(|c| c.touches == 0 && c.value == 0) {
+            assert!(!conversions.contains(&format!("\n{channel} ")), "{channel}");
+            continue;
+        }
+        rows += 1;
+        let printed = cells(conversions, channel, 8);
+        let printed_value = cells(value, channel, 8);
+        for ((c, p), v) in credits.iter().zip(&printed).zip(&printed_value) {
+            assert_eq!(number(p), c.conversions.round_dp(1), "{channel}");
+            let thousands = Decimal::new(c.value, 2) / Decimal::ONE_THOUSAND;
+            assert_eq!(number(v), thousands.round_dp(1), "{channel}");
+        }
+    }
+    assert!(rows >= 2, "{attribution}");
+    // Each column adds up to the conversions split.
+    for p in cells(conversions, "total", 8) {
+        assert_eq!(number(p), Decimal::from(journeys.total_conversions()));
+    }
+
+    // The chain: base conversion probability and removal effects.
+    let markov = result.markov.as_ref().expect("markov report");
+    assert!(
+        attribution.contains(&format!(
+            "P = {:.4}",
+            markov.conversion_probability.round_dp(4)
+        )),
+        "{attribution}"
+    );
+    let effects = between(
+        attribution,
+        "Markov removal effects",
+        "A channel's removal effect",
+    );
+    for r in &markov.removals {
+        if r.removal_effect.is_zero() {
+            continue;
+        }
+        let printed = cells(effects, &r.channel, 3);
+        assert_eq!(number(printed[0]), r.conversion_probability.round_dp(4));
+        let hundred = Decimal::ONE_HUNDRED;
+        assert_eq!(number(printed[1]), (r.removal_effect * hundred).round_dp(1));
+        assert_eq!(
+            number(printed[2]),
+            (r.value_removal_effect * hundred).round_dp(1)
+        );
+    }
+
+    // Channel economics, computed directly.
+    let as_of = data.summary().expect("summary").last_date.expect("lines");
+    let (predictions, _) = ClvPredictions::fit(
+        &data,
+        as_of,
+        &qudao::clv::predict::ClvOptions::monthly_in_weeks(),
+    )
+    .expect("fits");
+    let econ = compute(
+        &data,
+        &EconomicsOptions::new(as_of, Grain::Quarter),
+        Some(&predictions),
+    )
+    .expect("economics");
+    let table = between(economics, "\nchannel ", "Budget reallocation");
+    let two = |v: &qudao::economics::KpiValue| v.value().expect("a value").round_dp(2);
+    for r in &econ.totals {
+        let printed = cells(table, &r.channel, 8);
+        assert_eq!(
+            number(printed[0]),
+            Decimal::from(r.acquired),
+            "{}",
+            r.channel
+        );
+        assert_eq!(
+            number(printed[1]),
+            Decimal::new(r.spend, 2),
+            "{}",
+            r.channel
+        );
+        assert_eq!(number(printed[2]), two(&r.cac), "{}", r.channel);
+        assert_eq!(number(printed[3]), two(&r.clv), "{}", r.channel);
+        assert_eq!(
+            number(printed[4]),
+            two(&r.predicted_per_customer),
+            "{}",
+            r.channel
+        );
+        assert_eq!(number(printed[5]), two(&r.clv_cac), "{}", r.channel);
+    }
+
+    // The reallocation: the current spend by CLV/CAC, 50–200 % of each channel's spend.
+    let total: i64 = econ.totals.iter().map(|r| r.spend).sum();
+    let plan = BudgetPlan {
+        schema_version: 1,
+        id: "demo-clv-cac".into(),
+        name: None,
+        total,
+        measure: EfficiencyMeasure::ClvCac,
+        channels: econ
+            .totals
+            .iter()
+            .filter(|r| r.spend > 0)
+            .map(|r| BudgetChannel {
+                channel: r.channel.clone(),
+                min: r.spend / 2,
+                max: Some(r.spend * 2),
+                efficiency: None,
+            })
+            .collect(),
+    };
+    let proposal = reallocate(&plan, &EfficiencyInputs::from_economics(&econ)).expect("plan");
+    let budget = between(economics, "Budget reallocation / 预算再分配", "check:");
+    let mut printed_sum = Decimal::ZERO;
+    for l in &proposal.lines {
+        let printed = cells(budget, &l.channel, 2);
+        assert_eq!(
+            number(printed[0]),
+            Decimal::new(l.amount, 2),
+            "{}",
+            l.channel
+        );
+        printed_sum += number(printed[0]);
+    }
+    assert_eq!(
+        printed_sum,
+        Decimal::new(total, 2),
+        "the amounts add up to the budget"
+    );
+    let money = |minor: i64| {
+        let text = Decimal::new(minor, 2).to_string();
+        let (int, frac) = text.split_once('.').expect("two decimals");
+        let mut grouped = String::new();
+        for (i, ch) in int.chars().enumerate() {
+            if i > 0 && (int.len() - i) % 3 == 0 {
+                grouped.push(',');
+            }
+            grouped.push(ch);
+        }
+        format!("{grouped}.{frac}")
+    };
+    let check = format!(
+        "check: the proposed amounts add up to {0} CNY, the budget {0} CNY: yes",
+        money(total)
+    );
+    assert!(economics.contains(&check), "{check:?} in\n{economics}");
+}
+
 #[test]
 fn demo_json_parses_and_is_deterministic() {
     let a = qudao(&["demo", "--lines", "5000", "--seed", "3", "--format", "json"]);
