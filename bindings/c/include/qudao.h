@@ -1070,8 +1070,9 @@ typedef struct {
   size_t threads;
 } qudao_economics_options;
 
-// Host arrays that `qudao_channel_economics_columns` fills, one element per row of the
-// table (struct of arrays). Leave an array NULL to skip its column.
+// Host arrays that `qudao_channel_economics_columns` (per channel and period) and
+// `qudao_channel_economics_totals_columns` (per channel over all periods) fill, one element
+// per row (struct of arrays). Leave an array NULL to skip its column.
 //
 // Text columns receive `qudao_str` values borrowing UTF-8 bytes (not NUL-terminated) from
 // the economics: valid while a reference to it lives; the host must not free them. Money is
@@ -1085,7 +1086,7 @@ typedef struct {
 typedef struct {
   // `sizeof(qudao_economics_columns)`.
   uint32_t struct_size;
-  // Elements in each array; must equal `qudao_channel_economics_len` of the table.
+  // Elements in each array; must equal `qudao_channel_economics_len` (or `_totals_len`).
   size_t rows;
   // Acquisition channel id.
   qudao_str *channel;
@@ -3055,22 +3056,30 @@ qudao_status qudao_channel_economics_clv_fit_json(const qudao_channel_economics 
                                                   qudao_bytes **out,
                                                   qudao_error **err);
 
-// Number of rows of a table of the economics (`table` a `qudao_economics_table`); 0 when
-// `econ` is NULL or `table` is not a table.
+// Number of rows of `qudao_channel_economics_columns`: one per acquisition channel and
+// period; 0 when `econ` is NULL.
 //
 // Thread safety: may be called from any thread.
 //
 // # Safety
 // `econ` is NULL or a live reference.
-size_t qudao_channel_economics_len(const qudao_channel_economics *econ, uint32_t table);
+size_t qudao_channel_economics_len(const qudao_channel_economics *econ);
 
-// Copy a table of the economics into host arrays: each non-NULL array of `cols` receives
-// `cols->rows` elements, row `i` being the `i`-th row of the table (channels in id order,
-// then periods).
+// Number of rows of `qudao_channel_economics_totals_columns`: one per acquisition channel;
+// 0 when `econ` is NULL.
 //
-// Errors: a `table` that is not a `qudao_economics_table`, `cols->rows` other than
-// `qudao_channel_economics_len`, or a wrong `struct_size` are
-// `QUDAO_STATUS_INVALID_ARGUMENT`; then no array is written.
+// Thread safety: may be called from any thread.
+//
+// # Safety
+// `econ` is NULL or a live reference.
+size_t qudao_channel_economics_totals_len(const qudao_channel_economics *econ);
+
+// Copy the economics per acquisition channel and period into host arrays: each non-NULL
+// array of `cols` receives `cols->rows` elements, row `i` being the `i`-th row (channels in
+// id order, then periods; `rows` of `qudao_channel_economics_json`).
+//
+// Errors: `cols->rows` other than `qudao_channel_economics_len` or a wrong `struct_size`
+// are `QUDAO_STATUS_INVALID_ARGUMENT`; then no array is written.
 // Nullability: `econ` and `cols` must not be NULL; `err` may be.
 // Thread safety: may be called from any thread, concurrently on the same economics.
 //
@@ -3078,9 +3087,24 @@ size_t qudao_channel_economics_len(const qudao_channel_economics *econ, uint32_t
 // `econ` is a live reference; `cols` is a valid `qudao_economics_columns` whose non-NULL
 // arrays have `rows` writable elements; `err` is NULL or valid for writing one pointer.
 qudao_status qudao_channel_economics_columns(const qudao_channel_economics *econ,
-                                             uint32_t table,
                                              const qudao_economics_columns *cols,
                                              qudao_error **err);
+
+// Copy the economics per acquisition channel over all periods into host arrays (as
+// `qudao_channel_economics_columns`; `period` is empty and `payback_periods` NaN; `totals`
+// of `qudao_channel_economics_json`).
+//
+// Errors: `cols->rows` other than `qudao_channel_economics_totals_len` or a wrong
+// `struct_size` are `QUDAO_STATUS_INVALID_ARGUMENT`; then no array is written.
+// Nullability: `econ` and `cols` must not be NULL; `err` may be.
+// Thread safety: may be called from any thread, concurrently on the same economics.
+//
+// # Safety
+// `econ` is a live reference; `cols` is a valid `qudao_economics_columns` whose non-NULL
+// arrays have `rows` writable elements; `err` is NULL or valid for writing one pointer.
+qudao_status qudao_channel_economics_totals_columns(const qudao_channel_economics *econ,
+                                                    const qudao_economics_columns *cols,
+                                                    qudao_error **err);
 
 // Number of rows of `qudao_channel_economics_revenue_share_columns` (per period and sales
 // channel); 0 when `econ` is NULL.

@@ -163,10 +163,10 @@ pub(crate) fn model_arg(value: u32, name: &str) -> Result<Model, Failure> {
 ///
 /// # Safety
 /// `settings` is NULL or a live reference.
-unsafe fn settings_or_default<'a>(
+unsafe fn settings_or_default(
     settings: *const qudao_attribution_settings,
-    default: &'a AttributionSettings,
-) -> &'a AttributionSettings {
+    default: &AttributionSettings,
+) -> &AttributionSettings {
     // SAFETY: NULL or live (the caller's contract).
     match unsafe { settings.as_ref() } {
         Some(s) => &s.inner,
@@ -446,8 +446,8 @@ pub unsafe extern "C" fn qudao_journeys_from_paths(
     err: *mut *mut qudao_error,
 ) -> qudao_status {
     ffi!(err: err, nonnull: [cols, out], {
-        // SAFETY (this block): the struct, its arrays, the channel list and every text are
-        // readable (the caller's contract).
+        // SAFETY: the struct, its arrays, the channel list and every text are readable (the
+        // caller's contract; the same holds below).
         let c = unsafe { read_input(cols, "cols", "qudao_path_columns") }?;
         let n = c.rows;
         // SAFETY: see above.
@@ -512,8 +512,8 @@ pub unsafe extern "C" fn qudao_journeys_from_touchpoints(
     err: *mut *mut qudao_error,
 ) -> qudao_status {
     ffi!(err: err, nonnull: [touches, conversions, out], {
-        // SAFETY (this block): the structs, their arrays, every text and the settings are
-        // readable (the caller's contract).
+        // SAFETY: the structs, their arrays, every text and the settings are readable (the
+        // caller's contract; the same holds below).
         let t = unsafe { read_input(touches, "touches", "qudao_touch_columns") }?;
         // SAFETY: see above.
         let c = unsafe { read_input(conversions, "conversions", "qudao_conversion_columns") }?;

@@ -55,20 +55,9 @@ pub enum qudao_value_basis {
     HistoricPlusPredicted = 2,
 }
 
-/// Which table of the economics the columns read.
-#[repr(u32)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum qudao_economics_table {
-    /// Per acquisition channel and period (`rows` of the JSON).
-    Periods = 0,
-    /// Per acquisition channel over all periods (`totals` of the JSON; `period` empty).
-    Totals = 1,
-}
-
 const _: () = {
     assert!(size_of::<qudao_grain>() == size_of::<u32>());
     assert!(size_of::<qudao_value_basis>() == size_of::<u32>());
-    assert!(size_of::<qudao_economics_table>() == size_of::<u32>());
 };
 
 /// Options of `qudao_economics_compute`. Fill one in with `qudao_economics_options_init`,
@@ -294,15 +283,12 @@ impl qudao_channel_economics {
         }
     }
 
-    /// The rows of a table given as a number, with their period texts (none for totals).
-    fn table(&self, table: u32) -> Result<(&[AcquisitionRow], Option<&[String]>), Failure> {
-        match table {
-            0 => Ok((&self.inner.rows, Some(&self.periods))),
-            1 => Ok((&self.inner.totals, None)),
-            other => Err(Failure::invalid(
-                "table",
-                format!("{other} is not a qudao_economics_table"),
-            )),
+    /// The rows of a table, with their period texts (none for totals).
+    fn table(&self, totals: bool) -> (&[AcquisitionRow], Option<&[String]>) {
+        if totals {
+            (&self.inner.totals, None)
+        } else {
+            (&self.inner.rows, Some(&self.periods))
         }
     }
 }
@@ -443,8 +429,8 @@ pub unsafe extern "C" fn qudao_channel_economics_clv_fit_json(
     })
 }
 
-/// Number of rows of a table of the economics (`table` a `qudao_economics_table`); 0 when
-/// `econ` is NULL or `table` is not a table.
+/// Number of rows of `qudao_channel_economics_columns`: one per acquisition channel and
+/// period; 0 when `econ` is NULL.
 ///
 /// Thread safety: may be called from any thread.
 ///
@@ -453,18 +439,33 @@ pub unsafe extern "C" fn qudao_channel_economics_clv_fit_json(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn qudao_channel_economics_len(
     econ: *const qudao_channel_economics,
-    table: u32,
 ) -> usize {
     ffi!(default: 0, {
         // SAFETY: NULL or live (the caller's contract).
-        unsafe { econ.as_ref() }
-            .and_then(|e| e.table(table).ok())
-            .map_or(0, |(rows, _)| rows.len())
+        unsafe { econ.as_ref() }.map_or(0, |e| e.inner.rows.len())
     })
 }
 
-/// Host arrays that `qudao_channel_economics_columns` fills, one element per row of the
-/// table (struct of arrays). Leave an array NULL to skip its column.
+/// Number of rows of `qudao_channel_economics_totals_columns`: one per acquisition channel;
+/// 0 when `econ` is NULL.
+///
+/// Thread safety: may be called from any thread.
+///
+/// # Safety
+/// `econ` is NULL or a live reference.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn qudao_channel_economics_totals_len(
+    econ: *const qudao_channel_economics,
+) -> usize {
+    ffi!(default: 0, {
+        // SAFETY: NULL or live (the caller's contract).
+        unsafe { econ.as_ref() }.map_or(0, |e| e.inner.totals.len())
+    })
+}
+
+/// Host arrays that `qudao_channel_economics_columns` (per channel and period) and
+/// `qudao_channel_economics_totals_columns` (per channel over all periods) fill, one element
+/// per row (struct of arrays). Leave an array NULL to skip its column.
 ///
 /// Text columns receive `qudao_str` values borrowing UTF-8 bytes (not NUL-terminated) from
 /// the economics: valid while a reference to it lives; the host must not free them. Money is
@@ -480,7 +481,7 @@ pub unsafe extern "C" fn qudao_channel_economics_len(
 pub struct qudao_economics_columns {
     /// `sizeof(qudao_economics_columns)`.
     pub struct_size: u32,
-    /// Elements in each array; must equal `qudao_channel_economics_len` of the table.
+    /// Elements in each array; must equal `qudao_channel_economics_len` (or `_totals_len`).
     pub rows: usize,
     /// Acquisition channel id.
     pub channel: *mut qudao_str,
@@ -552,13 +553,100 @@ fn money(v: &MoneyValue) -> (i64, u8) {
     v.value().map_or((0, 0), |a| (a, 1))
 }
 
-/// Copy a table of the economics into host arrays: each non-NULL array of `cols` receives
-/// `cols->rows` elements, row `i` being the `i`-th row of the table (channels in id order,
-/// then periods).
+/// Write a table of the economics into host arrays.
 ///
-/// Errors: a `table` that is not a `qudao_economics_table`, `cols->rows` other than
-/// `qudao_channel_economics_len`, or a wrong `struct_size` are
-/// `QUDAO_STATUS_INVALID_ARGUMENT`; then no array is written.
+/// # Safety
+/// `cols` is non-NULL and a valid `qudao_economics_columns` whose non-NULL arrays have
+/// `rows` writable elements.
+unsafe fn write_table(
+    rows: &[AcquisitionRow],
+    periods: Option<&[String]>,
+    cols: *const qudao_economics_columns,
+) -> Result<(), Failure> {
+    // SAFETY: `cols` is a valid struct (the caller's contract).
+    let c = unsafe { read_columns(cols, "qudao_economics_columns") }?;
+    let n = rows.len();
+    check_rows(c.rows, n, "cols->rows")?;
+    macro_rules! col {
+        ($f:ident) => {
+            OutArray::optional(c.$f, n, concat!("cols->", stringify!($f)))?
+        };
+    }
+    let channel = col!(channel);
+    let period = col!(period);
+    let acquired = col!(acquired);
+    let acquired_from_master = col!(acquired_from_master);
+    let touched = col!(touched);
+    let converted = col!(converted);
+    let converted_acquired = col!(converted_acquired);
+    let conversion_rate = col!(conversion_rate);
+    let acquisition_conversion_rate = col!(acquisition_conversion_rate);
+    let channel_cost = col!(channel_cost);
+    let touch_cost = col!(touch_cost);
+    let spend = col!(spend);
+    let cac = col!(cac);
+    let revenue = col!(revenue);
+    let margin = col!(margin);
+    let margin_valid = col!(margin_valid);
+    let revenue_per_customer = col!(revenue_per_customer);
+    let margin_per_customer = col!(margin_per_customer);
+    let predicted = col!(predicted);
+    let predicted_valid = col!(predicted_valid);
+    let predicted_per_customer = col!(predicted_per_customer);
+    let value = col!(value);
+    let value_valid = col!(value_valid);
+    let clv = col!(clv);
+    let clv_cac = col!(clv_cac);
+    let roi = col!(roi);
+    let payback_periods = col!(payback_periods);
+    let payback_on_revenue = col!(payback_on_revenue);
+    for (r, row) in rows.iter().enumerate() {
+        put!(channel, r, text_of(&row.channel));
+        let p = periods.and_then(|p| p.get(r)).map_or("", String::as_str);
+        put!(period, r, text_of(p));
+        put!(acquired, r, row.acquired);
+        put!(acquired_from_master, r, row.acquired_from_master);
+        put!(touched, r, row.touched);
+        put!(converted, r, row.converted);
+        put!(converted_acquired, r, row.converted_acquired);
+        put!(conversion_rate, r, kpi(&row.conversion_rate));
+        put!(
+            acquisition_conversion_rate,
+            r,
+            kpi(&row.acquisition_conversion_rate)
+        );
+        put!(channel_cost, r, row.channel_cost);
+        put!(touch_cost, r, row.touch_cost);
+        put!(spend, r, row.spend);
+        put!(cac, r, kpi(&row.cac));
+        put!(revenue, r, row.revenue);
+        let (m, mv) = money(&row.margin);
+        put!(margin, r, m);
+        put!(margin_valid, r, mv);
+        put!(revenue_per_customer, r, kpi(&row.revenue_per_customer));
+        put!(margin_per_customer, r, kpi(&row.margin_per_customer));
+        let (pr, pv) = money(&row.predicted);
+        put!(predicted, r, pr);
+        put!(predicted_valid, r, pv);
+        put!(predicted_per_customer, r, kpi(&row.predicted_per_customer));
+        let (v, vv) = money(&row.value);
+        put!(value, r, v);
+        put!(value_valid, r, vv);
+        put!(clv, r, kpi(&row.clv));
+        put!(clv_cac, r, kpi(&row.clv_cac));
+        put!(roi, r, kpi(&row.roi));
+        put!(payback_periods, r, kpi(&row.payback_periods));
+        put!(payback_on_revenue, r, u8::from(row.payback_on_revenue));
+    }
+    Ok(())
+}
+
+/// Copy the economics per acquisition channel and period into host arrays: each non-NULL
+/// array of `cols` receives `cols->rows` elements, row `i` being the `i`-th row (channels in
+/// id order, then periods; `rows` of `qudao_channel_economics_json`).
+///
+/// Errors: `cols->rows` other than `qudao_channel_economics_len` or a wrong `struct_size`
+/// are `QUDAO_STATUS_INVALID_ARGUMENT`; then no array is written.
 /// Nullability: `econ` and `cols` must not be NULL; `err` may be.
 /// Thread safety: may be called from any thread, concurrently on the same economics.
 ///
@@ -568,87 +656,42 @@ fn money(v: &MoneyValue) -> (i64, u8) {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn qudao_channel_economics_columns(
     econ: *const qudao_channel_economics,
-    table: u32,
     cols: *const qudao_economics_columns,
     err: *mut *mut qudao_error,
 ) -> qudao_status {
     ffi!(err: err, nonnull: [econ, cols], {
         // SAFETY: `econ` is live (the caller's contract); the text written out is borrowed
         // from it, which the host keeps alive (documented).
-        let e = unsafe { borrow(econ) };
-        let (rows, periods) = e.table(table)?;
-        // SAFETY: `cols` is a valid struct (the caller's contract).
-        let c = unsafe { read_columns(cols, "qudao_economics_columns") }?;
-        let n = rows.len();
-        check_rows(c.rows, n, "cols->rows")?;
-        macro_rules! col {
-            ($f:ident) => {
-                OutArray::optional(c.$f, n, concat!("cols->", stringify!($f)))?
-            };
-        }
-        let channel = col!(channel);
-        let period = col!(period);
-        let acquired = col!(acquired);
-        let acquired_from_master = col!(acquired_from_master);
-        let touched = col!(touched);
-        let converted = col!(converted);
-        let converted_acquired = col!(converted_acquired);
-        let conversion_rate = col!(conversion_rate);
-        let acquisition_conversion_rate = col!(acquisition_conversion_rate);
-        let channel_cost = col!(channel_cost);
-        let touch_cost = col!(touch_cost);
-        let spend = col!(spend);
-        let cac = col!(cac);
-        let revenue = col!(revenue);
-        let margin = col!(margin);
-        let margin_valid = col!(margin_valid);
-        let revenue_per_customer = col!(revenue_per_customer);
-        let margin_per_customer = col!(margin_per_customer);
-        let predicted = col!(predicted);
-        let predicted_valid = col!(predicted_valid);
-        let predicted_per_customer = col!(predicted_per_customer);
-        let value = col!(value);
-        let value_valid = col!(value_valid);
-        let clv = col!(clv);
-        let clv_cac = col!(clv_cac);
-        let roi = col!(roi);
-        let payback_periods = col!(payback_periods);
-        let payback_on_revenue = col!(payback_on_revenue);
-        for (r, row) in rows.iter().enumerate() {
-            put!(channel, r, text_of(&row.channel));
-            let p = periods.and_then(|p| p.get(r)).map_or("", String::as_str);
-            put!(period, r, text_of(p));
-            put!(acquired, r, row.acquired);
-            put!(acquired_from_master, r, row.acquired_from_master);
-            put!(touched, r, row.touched);
-            put!(converted, r, row.converted);
-            put!(converted_acquired, r, row.converted_acquired);
-            put!(conversion_rate, r, kpi(&row.conversion_rate));
-            put!(acquisition_conversion_rate, r, kpi(&row.acquisition_conversion_rate));
-            put!(channel_cost, r, row.channel_cost);
-            put!(touch_cost, r, row.touch_cost);
-            put!(spend, r, row.spend);
-            put!(cac, r, kpi(&row.cac));
-            put!(revenue, r, row.revenue);
-            let (m, mv) = money(&row.margin);
-            put!(margin, r, m);
-            put!(margin_valid, r, mv);
-            put!(revenue_per_customer, r, kpi(&row.revenue_per_customer));
-            put!(margin_per_customer, r, kpi(&row.margin_per_customer));
-            let (pr, pv) = money(&row.predicted);
-            put!(predicted, r, pr);
-            put!(predicted_valid, r, pv);
-            put!(predicted_per_customer, r, kpi(&row.predicted_per_customer));
-            let (v, vv) = money(&row.value);
-            put!(value, r, v);
-            put!(value_valid, r, vv);
-            put!(clv, r, kpi(&row.clv));
-            put!(clv_cac, r, kpi(&row.clv_cac));
-            put!(roi, r, kpi(&row.roi));
-            put!(payback_periods, r, kpi(&row.payback_periods));
-            put!(payback_on_revenue, r, u8::from(row.payback_on_revenue));
-        }
-        Ok(())
+        let (rows, periods) = unsafe { borrow(econ) }.table(false);
+        // SAFETY: `cols` is valid (the caller's contract).
+        unsafe { write_table(rows, periods, cols) }
+    })
+}
+
+/// Copy the economics per acquisition channel over all periods into host arrays (as
+/// `qudao_channel_economics_columns`; `period` is empty and `payback_periods` NaN; `totals`
+/// of `qudao_channel_economics_json`).
+///
+/// Errors: `cols->rows` other than `qudao_channel_economics_totals_len` or a wrong
+/// `struct_size` are `QUDAO_STATUS_INVALID_ARGUMENT`; then no array is written.
+/// Nullability: `econ` and `cols` must not be NULL; `err` may be.
+/// Thread safety: may be called from any thread, concurrently on the same economics.
+///
+/// # Safety
+/// `econ` is a live reference; `cols` is a valid `qudao_economics_columns` whose non-NULL
+/// arrays have `rows` writable elements; `err` is NULL or valid for writing one pointer.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn qudao_channel_economics_totals_columns(
+    econ: *const qudao_channel_economics,
+    cols: *const qudao_economics_columns,
+    err: *mut *mut qudao_error,
+) -> qudao_status {
+    ffi!(err: err, nonnull: [econ, cols], {
+        // SAFETY: `econ` is live (the caller's contract); the text written out is borrowed
+        // from it, which the host keeps alive (documented).
+        let (rows, periods) = unsafe { borrow(econ) }.table(true);
+        // SAFETY: `cols` is valid (the caller's contract).
+        unsafe { write_table(rows, periods, cols) }
     })
 }
 
