@@ -19,6 +19,7 @@ use pyo3_arrow::input::AnyRecordBatch;
 #[macro_use]
 mod json;
 mod abc;
+mod attribution;
 mod clv;
 mod columns;
 mod customer;
@@ -27,6 +28,7 @@ mod errors;
 #[macro_use]
 mod evaluation;
 mod conflict;
+mod economics;
 mod membership;
 mod rebate;
 mod table;
@@ -455,6 +457,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     rebate::register(m)?;
     evaluation::register(m)?;
     conflict::register(m)?;
+    attribution::register(m)?;
+    economics::register(m)?;
     Ok(())
 }
 
