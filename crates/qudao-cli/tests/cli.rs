@@ -39,6 +39,8 @@ fn demo_prints_every_section() {
         "Conflict / 渠道冲突",
         "Rebates / 返利与激励",
         "Evaluation / 渠道评估",
+        "Attribution / 渠道归因",
+        "Channel economics / 渠道经济",
         "Rejections / 数据问题",
     ] {
         assert!(out.contains(title), "missing section {title:?} in\n{out}");
