@@ -769,11 +769,11 @@ typedef struct {
 // the attribution: valid while a reference to it lives; the host must not free them. Money
 // is in minor units.
 //
-// Versioning: `struct_size` must be `sizeof(qudao_attribution_columns)`.
+// Versioning: `struct_size` must be `sizeof(qudao_credit_columns)`.
 // Ownership: the host owns the struct and every array; the library writes the arrays during
 // the call and retains nothing.
 typedef struct {
-  // `sizeof(qudao_attribution_columns)`.
+  // `sizeof(qudao_credit_columns)`.
   uint32_t struct_size;
   // Elements in each array; must equal `qudao_attribution_len`.
   size_t rows;
@@ -798,7 +798,7 @@ typedef struct {
   qudao_str *basis;
   // What the value was split by, exact decimal text.
   qudao_str *value_basis;
-} qudao_attribution_columns;
+} qudao_credit_columns;
 
 // What detection takes besides the data set and the policy. Pass NULL for none of it, or
 // fill one in with `qudao_conflict_inputs_init` and set what you have. Every text is a UTF-8
@@ -1668,11 +1668,11 @@ qudao_status qudao_attribution_markov_json(const qudao_attribution *attribution,
 // Thread safety: may be called from any thread, concurrently on the same attribution.
 //
 // # Safety
-// `attribution` is a live reference; `cols` is a valid `qudao_attribution_columns` whose
+// `attribution` is a live reference; `cols` is a valid `qudao_credit_columns` whose
 // non-NULL arrays have `rows` writable elements; `err` is NULL or valid for writing one
 // pointer.
 qudao_status qudao_attribution_columns(const qudao_attribution *attribution,
-                                       const qudao_attribution_columns *cols,
+                                       const qudao_credit_columns *cols,
                                        qudao_error **err);
 
 // The bytes of a buffer. They are followed by a NUL byte (not counted in

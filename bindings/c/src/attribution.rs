@@ -822,13 +822,13 @@ pub unsafe extern "C" fn qudao_attribution_markov_json(
 /// the attribution: valid while a reference to it lives; the host must not free them. Money
 /// is in minor units.
 ///
-/// Versioning: `struct_size` must be `sizeof(qudao_attribution_columns)`.
+/// Versioning: `struct_size` must be `sizeof(qudao_credit_columns)`.
 /// Ownership: the host owns the struct and every array; the library writes the arrays during
 /// the call and retains nothing.
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
-pub struct qudao_attribution_columns {
-    /// `sizeof(qudao_attribution_columns)`.
+pub struct qudao_credit_columns {
+    /// `sizeof(qudao_credit_columns)`.
     pub struct_size: u32,
     /// Elements in each array; must equal `qudao_attribution_len`.
     pub rows: usize,
@@ -865,13 +865,13 @@ pub struct qudao_attribution_columns {
 /// Thread safety: may be called from any thread, concurrently on the same attribution.
 ///
 /// # Safety
-/// `attribution` is a live reference; `cols` is a valid `qudao_attribution_columns` whose
+/// `attribution` is a live reference; `cols` is a valid `qudao_credit_columns` whose
 /// non-NULL arrays have `rows` writable elements; `err` is NULL or valid for writing one
 /// pointer.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn qudao_attribution_columns(
     attribution: *const qudao_attribution,
-    cols: *const qudao_attribution_columns,
+    cols: *const qudao_credit_columns,
     err: *mut *mut qudao_error,
 ) -> qudao_status {
     ffi!(err: err, nonnull: [attribution, cols], {
@@ -879,7 +879,7 @@ pub unsafe extern "C" fn qudao_attribution_columns(
         // borrowed from it, which the host keeps alive (documented).
         let a = unsafe { borrow(attribution) };
         // SAFETY: `cols` is a valid struct (the caller's contract).
-        let c = unsafe { read_columns(cols, "qudao_attribution_columns") }?;
+        let c = unsafe { read_columns(cols, "qudao_credit_columns") }?;
         let n = a.rows.len();
         check_rows(c.rows, n, "cols->rows")?;
         macro_rules! col {

@@ -179,8 +179,8 @@ fn long_table(a: *const qudao_attribution) -> Long {
     let (mut model, mut channel, mut conv) = (vec![none; n], vec![none; n], vec![none; n]);
     let mut code = vec![qudao_attribution_model::FirstTouch; n];
     let (mut micro, mut value) = (vec![0i64; n], vec![0i64; n]);
-    let cols = qudao_attribution_columns {
-        struct_size: size_of::<qudao_attribution_columns>() as u32,
+    let cols = qudao_credit_columns {
+        struct_size: size_of::<qudao_credit_columns>() as u32,
         rows: n,
         model: model.as_mut_ptr(),
         model_code: code.as_mut_ptr(),
