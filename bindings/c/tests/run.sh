@@ -109,6 +109,14 @@ else
     step_fail "compile examples/c/conflict.c"
 fi
 
+echo "== compile examples/c/attribution.c"
+attribution_ok=0
+if compile "$build/attribution" "$root/examples/c/attribution.c"; then
+    attribution_ok=1
+else
+    step_fail "compile examples/c/attribution.c"
+fi
+
 # The example: loads the fixture, prints JSON with the expected total; usage error without
 # arguments. Counted as one assertion each.
 check_example() {
@@ -178,6 +186,30 @@ check_conflict() {
     fi
 }
 
+# The attribution example: every model over the journeys of testdata/sample side by side,
+# the channel economics, and a reallocation of the current spend that adds up exactly to it;
+# usage error without arguments. Counted as one assertion each.
+check_attribution() {
+    local label=$1
+    shift
+    local out="$build/attribution.txt"
+    if "$@" "$build/attribution" "$root/testdata/sample" 2025-12-31 >"$out" 2>"$build/attribution.err" &&
+        grep -Eq '^[1-9][0-9]* journeys$' "$out" &&
+        grep -Eq '^channel +first_touch +last_touch +linear +time_decay +position_based +markov +shapley$' "$out" &&
+        grep -Eq '^allocated ([0-9]+\.[0-9]{2}) of \1$' "$out"; then
+        passed=$((passed + 1))
+    else
+        cat "$out" "$build/attribution.err" >&2
+        step_fail "$label: example attribution on testdata/sample"
+    fi
+    "$@" "$build/attribution" >/dev/null 2>&1
+    if [ $? -eq 2 ]; then
+        passed=$((passed + 1))
+    else
+        step_fail "$label: example attribution usage error"
+    fi
+}
+
 if [ "${QUDAO_SKIP_VALGRIND:-0}" = 1 ]; then
     echo "== valgrind: skipped (QUDAO_SKIP_VALGRIND=1)"
 else
@@ -204,6 +236,10 @@ else
         if [ "$conflict_ok" = 1 ]; then
             echo "== valgrind examples/c/conflict"
             check_conflict valgrind "${vg[@]}"
+        fi
+        if [ "$attribution_ok" = 1 ]; then
+            echo "== valgrind examples/c/attribution"
+            check_attribution valgrind "${vg[@]}"
         fi
     else
         step_fail "valgrind is not installed (set QUDAO_SKIP_VALGRIND=1 to skip it)"
@@ -236,6 +272,11 @@ if "$CC" "${san[@]}" -o "$build/probe" "$build/probe.c" >/dev/null 2>&1 && "$bui
         echo "== asan+ubsan examples/c/conflict"
         cp "$build/conflict-san" "$build/conflict"
         check_conflict asan env
+    fi
+    if [ "$attribution_ok" = 1 ] && compile "$build/attribution-san" "$root/examples/c/attribution.c" "${san[@]}"; then
+        echo "== asan+ubsan examples/c/attribution"
+        cp "$build/attribution-san" "$build/attribution"
+        check_attribution asan env
     fi
 else
     echo "== asan+ubsan: skipped ($CC cannot build or run -fsanitize=address,undefined here)"
