@@ -424,7 +424,7 @@ fn grain_arg(grain: &str, periods: Option<Vec<String>>) -> qudao::Result<Grain> 
 
 /// The channel economics of `dataset` as of a day.
 #[pyfunction]
-#[pyo3(signature = (dataset, as_of, grain = "quarter".to_owned(), periods = None, value = None, clv = false, share_decimals = 4, threads = 0))]
+#[pyo3(signature = (dataset, as_of, grain = "quarter", periods = None, value = None, clv = false, share_decimals = 4, threads = 0))]
 #[expect(
     clippy::too_many_arguments,
     reason = "the Python signature: keyword arguments with defaults"
@@ -433,7 +433,7 @@ fn channel_economics(
     py: Python<'_>,
     dataset: PyRef<'_, Dataset>,
     as_of: Bound<'_, PyAny>,
-    grain: String,
+    grain: &str,
     periods: Option<Vec<String>>,
     value: Option<String>,
     clv: bool,
@@ -443,6 +443,7 @@ fn channel_economics(
     entry(py, || {
         let as_of = date_arg("as_of", &as_of).map_err(|e| errors::to_pyerr(py, e))?;
         let data = Arc::clone(&dataset.inner);
+        let grain = grain.to_owned();
         run(py, move || {
             let mut options = EconomicsOptions::new(as_of, grain_arg(&grain, periods)?);
             if let Some(v) = value {
@@ -754,20 +755,20 @@ fn apply_inputs(inputs: &mut EfficiencyInputs, text: &str) -> qudao::Result<()> 
 /// (current spend, CLV/CAC, ROI), then `efficiencies` (JSON text), then the attributed value
 /// of `model` in `attribution`.
 #[pyfunction]
-#[pyo3(signature = (plan, economics = None, efficiencies = None, attribution = None, model = "markov".to_owned()))]
+#[pyo3(signature = (plan, economics = None, efficiencies = None, attribution = None, model = "markov"))]
 fn reallocate(
     py: Python<'_>,
     plan: PyRef<'_, BudgetPlan>,
     economics: Option<PyRef<'_, ChannelEconomics>>,
     efficiencies: Option<String>,
     attribution: Option<PyRef<'_, Attribution>>,
-    model: String,
+    model: &str,
 ) -> PyResult<Reallocation> {
     entry(py, || {
         let plan = Arc::clone(&plan.inner);
         let economics = economics.map(|e| Arc::clone(&e.inner));
         let attributed = attribution
-            .map(|a| a.values_of(&model))
+            .map(|a| a.values_of(model))
             .transpose()
             .map_err(|e| errors::to_pyerr(py, e))?;
         run(py, move || {

@@ -41,6 +41,16 @@ from ._native import (
     RuleError,
 )
 from ._types import Dataset, Summary, Table
+from .attribution import (
+    AttributionResult,
+    AttributionSettings,
+    Journeys,
+    MarkovReport,
+    attribute,
+    journeys_from_dataset,
+    journeys_from_paths,
+    journeys_from_touchpoints,
+)
 from .conflicts import ConflictPolicy, ConflictReport, detect_conflicts
 from .customers import (
     Abc,
@@ -59,6 +69,13 @@ from .customers import (
     membership,
     plot_clv,
     rfm,
+)
+from .economics import (
+    BudgetPlan,
+    ChannelEconomics,
+    Reallocation,
+    channel_economics,
+    reallocate,
 )
 from .evaluation import (
     AlertReport,
@@ -91,8 +108,12 @@ __all__ = [
     "Abc",
     "AlertReport",
     "ArgumentError",
+    "AttributionResult",
+    "AttributionSettings",
     "BcgOptions",
     "BcgReport",
+    "BudgetPlan",
+    "ChannelEconomics",
     "ConflictPolicy",
     "ConflictReport",
     "CustomerSummary",
@@ -102,7 +123,9 @@ __all__ = [
     "GradeReport",
     "GradeRules",
     "InternalError",
+    "Journeys",
     "KpiTable",
+    "MarkovReport",
     "Membership",
     "OnboardingPolicy",
     "OnboardingResults",
@@ -110,6 +133,7 @@ __all__ = [
     "QudaoError",
     "QudaoIOError",
     "QudaoOverflowError",
+    "Reallocation",
     "Rfm",
     "RuleError",
     "Scorecard",
@@ -123,6 +147,8 @@ __all__ = [
     "__version__",
     "abc",
     "accrue_rebates",
+    "attribute",
+    "channel_economics",
     "clv",
     "customer_summary",
     "detect_conflicts",
@@ -130,10 +156,14 @@ __all__ = [
     "fit_gamma_gamma",
     "fit_pareto_nbd",
     "from_arrow",
+    "journeys_from_dataset",
+    "journeys_from_paths",
+    "journeys_from_touchpoints",
     "kpis",
     "load_csv",
     "membership",
     "plot_clv",
+    "reallocate",
     "rfm",
     "sample",
     "settle_rebates",
