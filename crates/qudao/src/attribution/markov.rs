@@ -186,7 +186,7 @@ pub fn markov(journeys: &Journeys, options: &MarkovOptions) -> Result<(ModelResu
             Repeats::Collapse => "collapsed",
             Repeats::Keep => "kept",
         },
-        prob(base_p),
+        prob(base_p).normalize(),
         n_states
     );
     let result = super::split(

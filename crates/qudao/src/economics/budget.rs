@@ -395,7 +395,7 @@ pub fn reallocate(plan: &BudgetPlan, inputs: &EfficiencyInputs) -> Result<Reallo
         }
         let left = rest - capacity;
         notes.push(format!(
-            "the channels with an efficiency take at most {capacity} in all; the other {left} is spread evenly over the channels without one"
+            "the channels with an efficiency take at most {capacity} (minor units) in all; the other {left} is spread evenly over the channels without one"
         ));
         let items: Vec<Item> = idle
             .iter()
@@ -443,9 +443,9 @@ pub fn reallocate(plan: &BudgetPlan, inputs: &EfficiencyInputs) -> Result<Reallo
             };
         }
         notes.push(format!(
-            "{rest} spread over {} channels with an efficiency in proportion to it ({} after the minimums of the channels without one)",
-            active.len(),
-            rest
+            "{rest} (minor units: the budget less the minimums of the {} channels without an efficiency) spread over the {} channels with one, in proportion to it",
+            idle.len(),
+            active.len()
         ));
     }
     let mut lines = Vec::with_capacity(n);
