@@ -194,7 +194,7 @@ def test_result_parts_and_conversions(result: qudao.AttributionResult) -> None:
     explanations = result.explanations()
     assert list(explanations) == result.models
     text = result.explain()
-    assert "conversion probability 0.800000000000" in text
+    assert "conversion probability 0.8," in text
     assert "time_decay: skipped" in text
     doc = result.to_dict()
     assert doc["total_conversions"] == 4
