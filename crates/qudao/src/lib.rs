@@ -3,17 +3,17 @@
 #![deny(missing_docs)]
 
 pub mod abc;
-pub mod attribution;
 #[cfg(feature = "arrow")]
 pub mod arrow;
+pub mod attribution;
 pub mod clv;
 pub mod column;
 pub mod conflict;
 pub mod customer;
 pub mod dataset;
-pub mod economics;
 pub mod date;
 pub mod document;
+pub mod economics;
 pub mod error;
 pub mod evaluation;
 pub mod ingest;

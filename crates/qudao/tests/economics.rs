@@ -892,7 +892,11 @@ fn sample_company_is_sane() {
     // Revenue shares add up to 1 in every period with revenue (the first periods hold only
     // touches before the first sales); revenue to the data's net revenue.
     for p in &e.periods {
-        if !e.revenue_share.iter().any(|r| r.period == *p && r.revenue != 0) {
+        if !e
+            .revenue_share
+            .iter()
+            .any(|r| r.period == *p && r.revenue != 0)
+        {
             continue;
         }
         let sum: Decimal = e
@@ -904,10 +908,7 @@ fn sample_company_is_sane() {
         assert_eq!(sum, Decimal::ONE, "{p}");
     }
     let net: i64 = e.revenue_share.iter().map(|r| r.revenue).sum();
-    assert_eq!(
-        net,
-        data.summary().expect("summary").totals.net_revenue
-    );
+    assert_eq!(net, data.summary().expect("summary").totals.net_revenue);
     // Print the totals for the record.
     for r in &e.totals {
         eprintln!(
