@@ -39,13 +39,12 @@ import datetime
 import decimal
 import html
 import json
-import os
 from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, Optional, Sequence, Union
 
 from . import _native
 from ._types import Dataset, Table
 from .customers import _arg_error
-from .evaluation import _Tabular
+from .evaluation import _Parsed, _Tabular
 from .rebates import _dataset, _dumps
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -62,7 +61,6 @@ __all__ = [
     "journeys_from_touchpoints",
 ]
 
-PathLike = Union[str, "os.PathLike[str]"]
 Rows = Union[Iterable[Mapping[str, Any]], Any]
 Currency = Union[str, "tuple[str, int]"]
 
@@ -98,7 +96,7 @@ def _axes(ax: Optional["Axes"]) -> "Axes":
 # --- settings ----------------------------------------------------------------------------------
 
 
-class AttributionSettings:
+class AttributionSettings(_Parsed):
     """Attribution settings (渠道归因设置), validated when made: errors are
     :class:`~qudao.RuleError` with the field path (``markov.order``, ``position.first``).
 
@@ -114,10 +112,11 @@ class AttributionSettings:
     30
     """
 
-    __slots__ = ("_native",)
+    __slots__ = ()
+    _native_type = _native.AttributionSettings
 
     def __init__(self, native: Optional[_native.AttributionSettings] = None) -> None:
-        self._native = native if native is not None else _native.AttributionSettings.defaults()
+        super().__init__(native if native is not None else _native.AttributionSettings.defaults())
 
     @classmethod
     def default(cls) -> "AttributionSettings":
@@ -129,50 +128,6 @@ class AttributionSettings:
         """Same as :meth:`default`."""
         return cls.default()
 
-    @classmethod
-    def from_json(cls, text: str) -> "AttributionSettings":
-        """Parse a JSON document."""
-        return cls(_native.AttributionSettings.parse(text, "json"))
-
-    @classmethod
-    def from_toml(cls, text: str) -> "AttributionSettings":
-        """Parse a TOML document."""
-        return cls(_native.AttributionSettings.parse(text, "toml"))
-
-    @classmethod
-    def from_yaml(cls, text: str) -> "AttributionSettings":
-        """Parse a YAML document."""
-        return cls(_native.AttributionSettings.parse(text, "yaml"))
-
-    @classmethod
-    def from_dict(cls, document: Mapping[str, Any]) -> "AttributionSettings":
-        """Settings from plain Python data (as :meth:`to_dict` gives); decimals may be
-        :class:`decimal.Decimal` or text."""
-        if not isinstance(document, Mapping):
-            raise TypeError(f"document must be a mapping, not {type(document).__name__}")
-        return cls.from_json(_dumps(document))
-
-    @classmethod
-    def from_path(cls, path: PathLike) -> "AttributionSettings":
-        """Read a ``.json``, ``.toml`` or ``.yaml`` file."""
-        return cls(_native.AttributionSettings.from_path(os.fspath(path)))
-
-    @classmethod
-    def from_file(cls, path: PathLike) -> "AttributionSettings":
-        """Same as :meth:`from_path`."""
-        return cls.from_path(path)
-
-    @classmethod
-    def json_schema(cls) -> Dict[str, Any]:
-        """The JSON Schema of attribution settings."""
-        schema: Dict[str, Any] = json.loads(_native.AttributionSettings.json_schema())
-        return schema
-
-    @classmethod
-    def schema(cls) -> Dict[str, Any]:
-        """Same as :meth:`json_schema`."""
-        return cls.json_schema()
-
     @property
     def models(self) -> List[str]:
         """The models that run, in order."""
@@ -183,24 +138,12 @@ class AttributionSettings:
         """The lookback window in days."""
         return self._native.lookback_days
 
-    def to_json(self) -> str:
-        """The document as JSON."""
-        return self._native.to_json()
-
-    def to_dict(self) -> Dict[str, Any]:
-        """The document as plain Python data."""
-        doc: Dict[str, Any] = json.loads(self.to_json())
-        return doc
-
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, AttributionSettings):
             return NotImplemented
         return self.to_dict() == other.to_dict()
 
     __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return repr(self._native).replace("<qudao ", "<qudao.", 1)
 
 
 def _settings(settings: Optional[AttributionSettings]) -> Optional[_native.AttributionSettings]:

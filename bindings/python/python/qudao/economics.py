@@ -34,14 +34,13 @@ from __future__ import annotations
 import datetime
 import html
 import json
-import os
 from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, Optional, Union
 
 from . import _native
 from ._types import Dataset, Table
 from .attribution import AttributionResult, _axes
 from .customers import _arg_error
-from .evaluation import _Tabular
+from .evaluation import _Parsed, _Tabular
 from .rebates import _dataset, _date, _dumps
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -50,7 +49,6 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 __all__ = ["BudgetPlan", "ChannelEconomics", "Reallocation", "channel_economics", "reallocate"]
 
 DateLike = Union[datetime.date, str]
-PathLike = Union[str, "os.PathLike[str]"]
 
 VALUE_BASES = ("historic_revenue", "historic_margin", "historic_plus_predicted")
 
@@ -212,7 +210,7 @@ def channel_economics(
 # --- budget ------------------------------------------------------------------------------------
 
 
-class BudgetPlan:
+class BudgetPlan(_Parsed):
     """A budget plan (预算分配方案), validated when made: errors are
     :class:`~qudao.RuleError` with the field path (``channels[1].max``, ``total``).
 
@@ -222,54 +220,8 @@ class BudgetPlan:
     :meth:`json_schema` and ``schemas/budget-plan.schema.json``.
     """
 
-    __slots__ = ("_native",)
-
-    def __init__(self, native: _native.BudgetPlan) -> None:
-        self._native = native
-
-    @classmethod
-    def from_json(cls, text: str) -> "BudgetPlan":
-        """Parse a JSON document."""
-        return cls(_native.BudgetPlan.parse(text, "json"))
-
-    @classmethod
-    def from_toml(cls, text: str) -> "BudgetPlan":
-        """Parse a TOML document."""
-        return cls(_native.BudgetPlan.parse(text, "toml"))
-
-    @classmethod
-    def from_yaml(cls, text: str) -> "BudgetPlan":
-        """Parse a YAML document."""
-        return cls(_native.BudgetPlan.parse(text, "yaml"))
-
-    @classmethod
-    def from_dict(cls, document: Mapping[str, Any]) -> "BudgetPlan":
-        """A plan from plain Python data (as :meth:`to_dict` gives); efficiencies may be
-        :class:`decimal.Decimal` or text."""
-        if not isinstance(document, Mapping):
-            raise TypeError(f"document must be a mapping, not {type(document).__name__}")
-        return cls.from_json(_dumps(document))
-
-    @classmethod
-    def from_path(cls, path: PathLike) -> "BudgetPlan":
-        """Read a ``.json``, ``.toml`` or ``.yaml`` file."""
-        return cls(_native.BudgetPlan.from_path(os.fspath(path)))
-
-    @classmethod
-    def from_file(cls, path: PathLike) -> "BudgetPlan":
-        """Same as :meth:`from_path`."""
-        return cls.from_path(path)
-
-    @classmethod
-    def json_schema(cls) -> Dict[str, Any]:
-        """The JSON Schema of budget plans."""
-        schema: Dict[str, Any] = json.loads(_native.BudgetPlan.json_schema())
-        return schema
-
-    @classmethod
-    def schema(cls) -> Dict[str, Any]:
-        """Same as :meth:`json_schema`."""
-        return cls.json_schema()
+    __slots__ = ()
+    _native_type = _native.BudgetPlan
 
     @property
     def id(self) -> str:
@@ -290,18 +242,6 @@ class BudgetPlan:
     def channels(self) -> List[str]:
         """The channels, in plan order."""
         return self._native.channels
-
-    def to_json(self) -> str:
-        """The document as JSON."""
-        return self._native.to_json()
-
-    def to_dict(self) -> Dict[str, Any]:
-        """The document as plain Python data."""
-        doc: Dict[str, Any] = json.loads(self.to_json())
-        return doc
-
-    def __repr__(self) -> str:
-        return repr(self._native).replace("<qudao ", "<qudao.", 1)
 
 
 class Reallocation(_Tabular):

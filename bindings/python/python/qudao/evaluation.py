@@ -330,23 +330,19 @@ def kpis(
 
 # --- documents ---------------------------------------------------------------------------------
 
-_D = TypeVar("_D", bound="_Document")
+_D = TypeVar("_D", bound="_Parsed")
 
 
-class _Document:
+class _Parsed:
     """A rule document, validated when made: errors are :class:`~qudao.RuleError` with the
-    field path (``groups[1].indicators``)."""
+    field path (``groups[1].indicators``). Parsing, the schema and JSON out; subclasses name
+    their native type."""
 
     __slots__ = ("_native",)
     _native_type: ClassVar[Any]
 
     def __init__(self, native: Any) -> None:
         self._native = native
-
-    @classmethod
-    def sample_company(cls: Type[_D]) -> _D:
-        """The sample company's document (what the demo uses)."""
-        return cls(cls._native_type.sample_company())
 
     @classmethod
     def from_json(cls: Type[_D], text: str) -> _D:
@@ -387,10 +383,10 @@ class _Document:
         schema: Dict[str, Any] = json.loads(cls._native_type.json_schema())
         return schema
 
-    @property
-    def id(self) -> str:
-        """Document id."""
-        return self._native.id
+    @classmethod
+    def schema(cls) -> Dict[str, Any]:
+        """Same as :meth:`json_schema`."""
+        return cls.json_schema()
 
     def to_json(self) -> str:
         """The document as JSON."""
@@ -403,6 +399,22 @@ class _Document:
 
     def __repr__(self) -> str:
         return repr(self._native).replace("<qudao ", "<qudao.", 1)
+
+
+class _Document(_Parsed):
+    """A rule document with an id and a sample company's version."""
+
+    __slots__ = ()
+
+    @classmethod
+    def sample_company(cls: Type[_D]) -> _D:
+        """The sample company's document (what the demo uses)."""
+        return cls(cls._native_type.sample_company())
+
+    @property
+    def id(self) -> str:
+        """Document id."""
+        return self._native.id
 
 
 class Scorecard(_Document):
