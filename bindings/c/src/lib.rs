@@ -63,4 +63,5 @@ mod tests {
     mod ffi;
     mod header;
     mod rebate;
+    mod support;
 }

@@ -3,14 +3,13 @@
 //! named, economics and reallocations equal the core's and add up, out-params are written
 //! only on success.
 
-use std::ffi::CStr;
-use std::path::PathBuf;
 use std::ptr;
 
 use qudao_core::attribution::{self, AttributionSettings, Journeys, PathRow};
 use qudao_core::economics::{self, EconomicsOptions, Grain};
 use qudao_core::ingest::csv::{LoadOptions, load_dir};
 
+use super::support::*;
 use crate::attribution::*;
 use crate::customer::clv::{qudao_clv_options, qudao_clv_options_init};
 use crate::customer::document::{qudao_document, qudao_format, qudao_schema_json};
@@ -18,70 +17,6 @@ use crate::economics::*;
 use crate::*;
 
 const AS_OF: &str = "2025-12-31";
-
-fn sample_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/sample")
-}
-
-/// The status of a call and its error (status, message), freeing the error.
-fn call(
-    f: impl FnOnce(*mut *mut qudao_error) -> qudao_status,
-) -> (qudao_status, Option<(qudao_status, String)>) {
-    let mut err: *mut qudao_error = ptr::null_mut();
-    let status = f(&mut err);
-    let e = if err.is_null() {
-        None
-    } else {
-        // SAFETY: `err` is a live error from the library; freed right after reading.
-        unsafe {
-            let text = CStr::from_ptr(qudao_error_message(err, ptr::null_mut()))
-                .to_str()
-                .expect("UTF-8")
-                .to_owned();
-            let s = qudao_error_status(err);
-            qudao_error_free(err);
-            Some((s, text))
-        }
-    };
-    assert_eq!(
-        status == qudao_status::Ok,
-        e.is_none(),
-        "an error exactly on failure"
-    );
-    (status, e)
-}
-
-fn ok(f: impl FnOnce(*mut *mut qudao_error) -> qudao_status) {
-    let (s, e) = call(f);
-    assert_eq!(s, qudao_status::Ok, "{e:?}");
-}
-
-fn fails(
-    status: qudao_status,
-    needles: &[&str],
-    f: impl FnOnce(*mut *mut qudao_error) -> qudao_status,
-) {
-    let (s, e) = call(f);
-    let (es, m) = e.expect("an error");
-    assert_eq!((s, es), (status, status), "{m}");
-    for needle in needles {
-        assert!(m.contains(needle), "{m:?} should contain {needle:?}");
-    }
-}
-
-fn take_text(b: *mut qudao_bytes) -> String {
-    assert!(!b.is_null());
-    // SAFETY: `b` is a live buffer from the library; freed right after reading.
-    unsafe {
-        let bytes = std::slice::from_raw_parts(qudao_bytes_data(b), qudao_bytes_len(b)).to_vec();
-        qudao_bytes_free(b);
-        String::from_utf8(bytes).expect("UTF-8")
-    }
-}
-
-fn take_json(b: *mut qudao_bytes) -> serde_json::Value {
-    serde_json::from_str(&take_text(b)).expect("JSON")
-}
 
 fn s(text: &str) -> qudao_str {
     qudao_str {
@@ -464,17 +399,6 @@ fn settings_round_trip_and_schemas_are_known() {
         qudao_attribution_settings_free(d);
         qudao_attribution_settings_free(again);
     }
-}
-
-fn load_sample() -> *const qudao_dataset {
-    let dir = sample_dir();
-    let dir = dir.to_str().expect("UTF-8 path");
-    let mut ds = ptr::null();
-    // SAFETY: valid text and out-params.
-    ok(|err| unsafe {
-        qudao_dataset_load_csv_dir(dir.as_ptr(), dir.len(), ptr::null(), &mut ds, err)
-    });
-    ds
 }
 
 fn as_of() -> qudao_core::Date {
