@@ -32,7 +32,7 @@ use crate::intern::{FxHashMap, NONE};
 use crate::master::MasterData;
 use crate::reject::{RejectReason, Rejection, Strictness};
 use crate::summary::{Summary, SummaryRow};
-use crate::transactions::{TxBuilder, TxChunk, TxKind, TxRow};
+use crate::transactions::{TxBuilder, TxChunk, TxKind, TxRow, reject_excessive_returns_across};
 
 /// Column names of an Arrow transaction table (the same as the CSV's, see
 /// `docs/data-format.md`).
@@ -84,6 +84,8 @@ pub fn dataset_from_batches(
 ) -> Result<Dataset> {
     let mut builder = DatasetBuilder::new(master, mode);
     let mut chunks = Vec::with_capacity(batches.len());
+    let mut kept_rows = Vec::with_capacity(batches.len());
+    let mut sources = Vec::with_capacity(batches.len());
     let mut order_kind: Option<OrderKind> = None;
     for (b, batch) in batches.iter().enumerate() {
         let source = if batches.len() == 1 {
@@ -91,13 +93,22 @@ pub fn dataset_from_batches(
         } else {
             format!("transactions batch {b}")
         };
-        chunks.push(chunk_from_batch(
-            &mut builder,
-            batch,
-            &source,
-            &mut order_kind,
-        )?);
+        let (chunk, kept) = chunk_from_batch(&mut builder, batch, &source, &mut order_kind)?;
+        chunks.push(chunk);
+        kept_rows.push(kept);
+        sources.push(source);
     }
+    // Returns are checked against the sales of every batch: a table read from Parquet comes
+    // as one batch per row group, and a return's sale may sit in another.
+    let (orders, mode, report) = builder.orders_mode_report();
+    let chunks = reject_excessive_returns_across(
+        chunks,
+        &sources,
+        orders,
+        |k, i| kept_rows[k].as_ref().map_or(i, |kept| kept[i]) as u64 + 1,
+        mode,
+        report,
+    )?;
     builder.finish_with_chunks(chunks)
 }
 
@@ -237,7 +248,7 @@ fn chunk_from_batch(
     batch: &RecordBatch,
     source: &str,
     order_kind: &mut Option<OrderKind>,
-) -> Result<TxChunk> {
+) -> Result<(TxChunk, Option<Vec<usize>>)> {
     let n = batch.num_rows();
     let mut cx = Ctx {
         batch,
@@ -373,13 +384,14 @@ fn chunk_from_batch(
         original_order,
     };
     reject_rows(builder, &mut cx.bad, source)?;
-    // Batch row of each kept row, so later rejections name the row as the host numbers it.
-    let kept: Vec<usize> = (0..n).filter(|&i| !known_bad[i]).collect();
-    if kept.len() < n {
+    // Batch row of each kept row (when some were dropped), so later rejections name the row
+    // as the host numbers it.
+    if known_bad.iter().any(|&b| b) {
         chunk = chunk.without_rows(&known_bad);
+        let kept = (0..n).filter(|&i| !known_bad[i]).collect();
+        return Ok((chunk, Some(kept)));
     }
-    let (orders, mode, report) = builder.orders_mode_report();
-    chunk.reject_excessive_returns(source, orders, |i| kept[i] as u64 + 1, mode, report)
+    Ok((chunk, None))
 }
 
 fn reject_rows(builder: &mut DatasetBuilder, bad: &mut [Bad], source: &str) -> Result<()> {

@@ -178,49 +178,84 @@ impl TxChunk {
         mode: Strictness,
         report: &mut RejectionReport,
     ) -> crate::Result<TxChunk> {
-        let bad = excessive_returns(
-            &ReturnCheckColumns {
-                order: &self.order,
-                date: &self.date,
-                customer: &self.customer,
-                product: &self.product,
-                quantity: &self.quantity,
-                original_order: &self.original_order,
-            },
-            &source_line,
-        );
-        if bad.is_empty() {
-            return Ok(self);
-        }
-        let mut sink = Sink { mode, report };
-        let mut drop = vec![false; self.len()];
-        for (i, sold, returned) in bad {
-            let original = self.original_order[i];
-            let order = if original != NONE {
-                let id = orders
-                    .get(original)
-                    .map_or_else(|| original.to_string(), str::to_owned);
-                format!("order {id:?}")
-            } else {
-                "the customer's purchases".to_owned()
-            };
-            sink.reject(Rejection {
-                table: "transactions".into(),
-                location: Location {
-                    source: source.to_owned(),
-                    line: source_line(i),
-                    column: Some("quantity".into()),
-                    value: Some(self.quantity[i].to_string()),
-                },
-                reason: RejectReason::ReturnExceedsSale,
-                message: format!(
-                    "returns {returned} units of the product in all, but {order} bought only {sold}"
-                ),
-            })?;
-            drop[i] = true;
-        }
-        Ok(self.without_rows(&drop))
+        let sources = [source.to_owned()];
+        let mut out = reject_excessive_returns_across(
+            vec![self],
+            &sources,
+            orders,
+            |_, i| source_line(i),
+            mode,
+            report,
+        )?;
+        Ok(out.pop().unwrap_or_default())
     }
+
+    fn return_check_columns(&self) -> ReturnCheckColumns<'_> {
+        ReturnCheckColumns {
+            order: &self.order,
+            date: &self.date,
+            customer: &self.customer,
+            product: &self.product,
+            quantity: &self.quantity,
+            original_order: &self.original_order,
+        }
+    }
+}
+
+/// [`TxChunk::reject_excessive_returns`] over several chunks taken together (a return may
+/// name a sale in another chunk): `sources[k]` names chunk `k` and `source_line(k, i)` is the
+/// input line of its row `i`. Returns the chunks without the rejected rows.
+pub(crate) fn reject_excessive_returns_across(
+    chunks: Vec<TxChunk>,
+    sources: &[String],
+    orders: &Interner,
+    source_line: impl Fn(usize, usize) -> u64,
+    mode: Strictness,
+    report: &mut RejectionReport,
+) -> crate::Result<Vec<TxChunk>> {
+    let parts: Vec<ReturnCheckColumns<'_>> =
+        chunks.iter().map(TxChunk::return_check_columns).collect();
+    let bad = excessive_returns(&parts, &source_line);
+    drop(parts);
+    if bad.is_empty() {
+        return Ok(chunks);
+    }
+    let mut sink = Sink { mode, report };
+    let mut drops: Vec<Option<Vec<bool>>> = vec![None; chunks.len()];
+    for (k, i, sold, returned) in bad {
+        let chunk = &chunks[k];
+        let original = chunk.original_order[i];
+        let order = if original != NONE {
+            let id = orders
+                .get(original)
+                .map_or_else(|| original.to_string(), str::to_owned);
+            format!("order {id:?}")
+        } else {
+            "the customer's purchases".to_owned()
+        };
+        sink.reject(Rejection {
+            table: "transactions".into(),
+            location: Location {
+                source: sources.get(k).cloned().unwrap_or_default(),
+                line: source_line(k, i),
+                column: Some("quantity".into()),
+                value: Some(chunk.quantity[i].to_string()),
+            },
+            reason: RejectReason::ReturnExceedsSale,
+            message: format!(
+                "returns {returned} units of the product in all, but {order} bought only {sold}"
+            ),
+        })?;
+        drops[k].get_or_insert_with(|| vec![false; chunk.len()])[i] = true;
+    }
+    Ok(chunks
+        .into_iter()
+        .zip(drops)
+        .map(|(chunk, drop)| match drop {
+            Some(drop) => chunk.without_rows(&drop),
+            None => chunk,
+        })
+        .collect())
 }
 
 /// The transaction table: chunks plus the order-id interner.
@@ -656,22 +691,31 @@ pub(crate) struct ReturnCheckColumns<'a> {
     pub original_order: &'a [u32],
 }
 
-/// Rows `(index, sold, returned in all)` whose return takes the returned total past what was
-/// sold: per (original order, product) when the return names its order, else per (customer,
-/// product). Returns are taken in (date, source line) order so the first to exceed is the one
-/// reported, whatever the input order.
+/// Rows `(part, index, sold, returned in all)` whose return takes the returned total past
+/// what was sold, over all `parts` together: per (original order, product) when the return
+/// names its order, else per (customer, product). Returns are taken in (date, source line)
+/// order so the first to exceed is the one reported, whatever the input order.
 pub(crate) fn excessive_returns(
-    c: &ReturnCheckColumns<'_>,
-    source_line: &dyn Fn(usize) -> u64,
-) -> Vec<(usize, i64, i64)> {
-    let mut returns: Vec<usize> = (0..c.quantity.len())
-        .filter(|&i| c.quantity[i] < 0)
+    parts: &[ReturnCheckColumns<'_>],
+    source_line: &dyn Fn(usize, usize) -> u64,
+) -> Vec<(usize, usize, i64, i64)> {
+    let mut returns: Vec<(usize, usize)> = parts
+        .iter()
+        .enumerate()
+        .flat_map(|(k, c)| {
+            c.quantity
+                .iter()
+                .enumerate()
+                .filter(|(_, q)| **q < 0)
+                .map(move |(i, _)| (k, i))
+        })
         .collect();
     if returns.is_empty() {
         return Vec::new();
     }
-    returns.sort_by_key(|&i| (c.date[i], source_line(i)));
-    let key = |i: usize| -> (bool, u32, u32) {
+    returns.sort_by_key(|&(k, i)| (parts[k].date[i], source_line(k, i), k));
+    let key = |(k, i): (usize, usize)| -> (bool, u32, u32) {
+        let c = &parts[k];
         if c.original_order[i] != NONE {
             (true, c.original_order[i], c.product[i])
         } else {
@@ -680,33 +724,35 @@ pub(crate) fn excessive_returns(
     };
     // (sold, returned so far) per key that some return uses.
     let mut sold: FxHashMap<(bool, u32, u32), (i64, i64)> = FxHashMap::default();
-    for &i in &returns {
-        sold.insert(key(i), (0, 0));
+    for &r in &returns {
+        sold.insert(key(r), (0, 0));
     }
-    for i in 0..c.quantity.len() {
-        let q = c.quantity[i];
-        if q > 0 {
-            if let Some(e) = sold.get_mut(&(true, c.order[i], c.product[i])) {
-                e.0 = e.0.saturating_add(q);
-            }
-            if let Some(e) = sold.get_mut(&(false, c.customer[i], c.product[i])) {
-                e.0 = e.0.saturating_add(q);
+    for c in parts {
+        for i in 0..c.quantity.len() {
+            let q = c.quantity[i];
+            if q > 0 {
+                if let Some(e) = sold.get_mut(&(true, c.order[i], c.product[i])) {
+                    e.0 = e.0.saturating_add(q);
+                }
+                if let Some(e) = sold.get_mut(&(false, c.customer[i], c.product[i])) {
+                    e.0 = e.0.saturating_add(q);
+                }
             }
         }
     }
     let mut bad = Vec::new();
-    for &i in &returns {
-        let Some(e) = sold.get_mut(&key(i)) else {
+    for &(k, i) in &returns {
+        let Some(e) = sold.get_mut(&key((k, i))) else {
             continue;
         };
-        let after = e.1.saturating_add(c.quantity[i].saturating_neg());
+        let after = e.1.saturating_add(parts[k].quantity[i].saturating_neg());
         if after > e.0 {
-            bad.push((i, e.0, after));
+            bad.push((k, i, e.0, after));
         } else {
             e.1 = after;
         }
     }
-    bad.sort_unstable_by_key(|b| b.0);
+    bad.sort_unstable_by_key(|b| (b.0, b.1));
     bad
 }
 

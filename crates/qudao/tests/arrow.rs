@@ -434,3 +434,32 @@ fn an_excessive_return_is_reported_at_its_own_row_after_other_rows_were_rejected
     );
     assert_eq!(data.transactions.len(), 2);
 }
+
+#[test]
+fn a_return_is_checked_against_sales_in_other_batches() {
+    // A table read from Parquet arrives as one batch per row group: the sale of order O1 is
+    // in the first batch, its return in the second.
+    let b = batch(vec![3, 1, -2], vec![3000, 500, -2000]);
+    let (first, second) = (b.slice(0, 2), b.slice(2, 1));
+    let data = dataset_from_batches(
+        master(),
+        &[first.clone(), second.clone()],
+        Strictness::Strict,
+    )
+    .expect("the return's sale is in batch 0");
+    assert_eq!(data.transactions.len(), 3);
+    assert_eq!(data.summary().expect("summary").totals.returns, 2000);
+
+    // Too much returned is still caught across batches, at the return's own batch and row.
+    let b = batch(vec![3, 1, -4], vec![3000, 500, -4000]);
+    let batches = [b.slice(0, 2), b.slice(2, 1)];
+    let err = dataset_from_batches(master(), &batches, Strictness::Strict).expect_err("strict");
+    assert!(err.to_string().contains("returns 4 units"), "{err}");
+    let data = dataset_from_batches(master(), &batches, Strictness::Lenient).expect("lenient");
+    let r = &data.rejections.rejections[0];
+    assert_eq!(
+        (r.location.source.as_str(), r.location.line, r.reason),
+        ("transactions batch 1", 1, RejectReason::ReturnExceedsSale)
+    );
+    assert_eq!(data.transactions.len(), 2);
+}
