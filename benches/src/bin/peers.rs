@@ -218,13 +218,18 @@ fn measure(a: &Args) -> Result<(), String> {
 
 /// Heuristic models and first-order Markov, as the harness asks of both tools.
 fn attribution_settings() -> Result<AttributionSettings, String> {
-    let mut settings = AttributionSettings::default();
-    settings.models = vec![
-        Model::FirstTouch,
-        Model::LastTouch,
-        Model::Linear,
-        Model::Markov,
-    ];
-    settings.markov.order = 1;
-    Ok(settings)
+    let defaults = AttributionSettings::default();
+    Ok(AttributionSettings {
+        models: vec![
+            Model::FirstTouch,
+            Model::LastTouch,
+            Model::Linear,
+            Model::Markov,
+        ],
+        markov: qudao::attribution::MarkovOptions {
+            order: 1,
+            ..defaults.markov
+        },
+        ..defaults
+    })
 }
