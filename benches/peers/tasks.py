@@ -37,6 +37,7 @@ import pyarrow.parquet as pq
 import qudao
 
 AS_OF = dt.date(2025, 12, 31)
+RFM_COLUMNS = ["customer", "order", "date", "kind", "amount"]
 RFM_SCORES = [("recency", False, "r"), ("frequency", True, "f"), ("monetary", True, "m")]
 
 
@@ -116,6 +117,8 @@ def rfm_polars_lazy(lf: pl.LazyFrame) -> pl.DataFrame:
 
 
 def rfm_pandas(df: pd.DataFrame) -> pd.DataFrame:
+    if df["date"].dtype == object:  # Date32 read by pyarrow comes as datetime.date objects
+        df = df.assign(date=pd.to_datetime(df["date"]))
     df = df[df["date"] <= pd.Timestamp(AS_OF)]
     sales = df[df["kind"] == "sale"]
     g = sales.groupby("customer", observed=True).agg(
@@ -191,7 +194,7 @@ RFM_PARQUET = Task(
     tools={
         "qudao": lambda c: rfm_qudao(pq.read_table(c["path"]), c["master"]),
         "polars": lambda c: rfm_polars_lazy(pl.scan_parquet(c["path"])),
-        "pandas": lambda c: rfm_pandas(pd.read_parquet(c["path"])),
+        "pandas": lambda c: rfm_pandas(pd.read_parquet(c["path"], columns=RFM_COLUMNS)),
     },
     check=_rfm_check,
 )
