@@ -136,7 +136,7 @@ def inputs(data: Path) -> Dict[str, str]:
         "lines": f"{lines:,}",
         "customers": f"{customers:,}",
         "period": f"{days[0]} to {days[1]}",
-        "journeys": f"{journeys:,} ({paths.height:,} distinct paths, {len(_channels(paths))} channels)",
+        "journeys": f"{journeys:,} journeys ({paths.height:,} distinct paths, {len(_channels(paths))} channels)",
         "csv": f"{csv_bytes / 1e6:,.0f} MB in {len(list((data / 'csv').glob('*.csv')))} files",
     }
 
