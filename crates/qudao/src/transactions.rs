@@ -693,8 +693,8 @@ pub(crate) struct ReturnCheckColumns<'a> {
 
 /// Rows `(part, index, sold, returned in all)` whose return takes the returned total past
 /// what was sold, over all `parts` together: per (original order, product) when the return
-/// names its order, else per (customer, product). Returns are taken in (date, source line)
-/// order so the first to exceed is the one reported, whatever the input order.
+/// names its order, else per (customer, product). Returns are taken in (date, part, source
+/// line) order so the first to exceed is the one reported, whatever the input order.
 pub(crate) fn excessive_returns(
     parts: &[ReturnCheckColumns<'_>],
     source_line: &dyn Fn(usize, usize) -> u64,
@@ -713,7 +713,7 @@ pub(crate) fn excessive_returns(
     if returns.is_empty() {
         return Vec::new();
     }
-    returns.sort_by_key(|&(k, i)| (parts[k].date[i], source_line(k, i), k));
+    returns.sort_by_key(|&(k, i)| (parts[k].date[i], k, source_line(k, i)));
     let key = |(k, i): (usize, usize)| -> (bool, u32, u32) {
         let c = &parts[k];
         if c.original_order[i] != NONE {
