@@ -1058,3 +1058,255 @@ pub fn transactions_batch(data: &Dataset, chunk: &TxChunk) -> Result<RecordBatch
     RecordBatch::try_new(Arc::new(transactions_schema()), columns)
         .map_err(|e| Error::invalid_argument("transactions", e.to_string()))
 }
+
+/// Read customer lines (see [`crate::lines`]) from record batches: columns `customer`,
+/// `order`, `date`, `amount`, and `kind` or `quantity` (a line is a return when `kind` says
+/// `return`, or, without `kind`, when `quantity` is negative; with neither, when `amount`
+/// is negative). Other columns are ignored, so a whole transaction table can be passed.
+///
+/// Types: ids as `Utf8`/`LargeUtf8`/`Utf8View` or dictionaries of them (order ids may also be
+/// integers); dates as `Date32` (shared), `Date64` or `YYYY-MM-DD` text; amounts as `Int64`
+/// minor units (shared) or `Decimal128`. The first bad row is an error naming the batch, the
+/// 1-based row and the column.
+///
+/// ```
+/// use std::sync::Arc;
+/// use arrow_array::{ArrayRef, Date32Array, Int64Array, RecordBatch, StringArray};
+/// use qudao::customer::{CustomerOptions, Frequency};
+/// let batch = RecordBatch::try_from_iter([
+///     ("customer", Arc::new(StringArray::from(vec!["C1", "C1", "C2"])) as ArrayRef),
+///     ("order", Arc::new(StringArray::from(vec!["O1", "O2", "O3"])) as ArrayRef),
+///     ("date", Arc::new(Date32Array::from(vec![20_000, 20_010, 20_005])) as ArrayRef),
+///     ("amount", Arc::new(Int64Array::from(vec![1_000, -200, 500])) as ArrayRef),
+/// ]).unwrap();
+/// let lines = qudao::arrow::customer_lines_from_batches(&[batch], qudao::Currency::default()).unwrap();
+/// let as_of = qudao::Date(20_030);
+/// let s = lines.summarise(CustomerOptions::new(as_of, Frequency::DistinctOrders)).unwrap();
+/// assert_eq!((s.orders(0), s.monetary(0), s.recency_days(0)), (1, 800, 30));
+/// assert!(lines.chunks()[0].len() == 3);
+/// ```
+pub fn customer_lines_from_batches(
+    batches: &[RecordBatch],
+    currency: crate::money::Currency,
+) -> Result<crate::lines::CustomerLines> {
+    let mut builder = crate::lines::CustomerLines::builder(currency);
+    for (b, batch) in batches.iter().enumerate() {
+        let source = if batches.len() == 1 {
+            builder.source().to_owned()
+        } else {
+            format!("{} batch {b}", builder.source())
+        };
+        let chunk = line_chunk_from_batch(&mut builder, batch, &source)?;
+        builder.push_chunk(chunk);
+        if builder.mixed_orders() {
+            return Err(Error::invalid_argument(
+                "batches",
+                "all batches must give `order` the same way: as text or as integers",
+            ));
+        }
+    }
+    Ok(builder.finish())
+}
+
+fn line_chunk_from_batch(
+    builder: &mut crate::lines::CustomerLinesBuilder,
+    batch: &RecordBatch,
+    source: &str,
+) -> Result<crate::lines::LineChunk> {
+    use crate::lines::{LineChunk, amount_problem, owner_problem};
+    let n = batch.num_rows();
+    let mut cx = Ctx {
+        batch,
+        source,
+        bad: Vec::new(),
+    };
+    let exponent = builder.currency().exponent;
+    let date = date_column(&mut cx, "date")?;
+    let amount = int_column(&mut cx, "amount", exponent, true)?;
+    let mut returns = Bitmap::default();
+    if let Some(kinds) = kind_column(&mut cx, "kind")? {
+        for k in kinds {
+            returns.push(k == TxKind::Return);
+        }
+    } else if cx.column("quantity").is_some() {
+        let q = int_column(&mut cx, "quantity", 0, false)?;
+        for &v in q.iter() {
+            returns.push(v < 0);
+        }
+    } else {
+        for &v in amount.iter() {
+            returns.push(v < 0);
+        }
+    }
+    let customer = line_ids(&mut cx, builder, "customer")?;
+    let order = line_ids(&mut cx, builder, "order")?;
+    let mut known_bad = vec![false; n];
+    for b in &cx.bad {
+        known_bad[b.row] = true;
+    }
+    for i in 0..n {
+        if known_bad[i] {
+            continue;
+        }
+        let kind = if returns.get(i) {
+            TxKind::Return
+        } else {
+            TxKind::Sale
+        };
+        if let Some(problem) = amount_problem(kind, amount[i]) {
+            cx.bad(
+                i,
+                "amount",
+                Some(amount[i].to_string()),
+                RejectReason::OutOfRange,
+                problem,
+            );
+        } else if let Err(owner) = builder.claim(order[i], customer[i]) {
+            let value = builder.customer_id(customer[i]).to_owned();
+            let message = owner_problem(builder.customer_id(owner));
+            cx.bad(i, "customer", Some(value), RejectReason::BadValue, message);
+        }
+    }
+    if let Some(b) = cx.bad.iter().min_by_key(|b| b.row) {
+        return Err(Error::data(
+            Location {
+                source: source.to_owned(),
+                line: b.row as u64 + 1,
+                column: Some(b.column.to_owned()),
+                value: b.value.clone(),
+            },
+            b.message.clone(),
+        ));
+    }
+    Ok(LineChunk {
+        customer,
+        order,
+        date,
+        amount,
+        returns,
+    })
+}
+
+/// Codes of the `customer` or `order` column: text or a dictionary of text (orders may also
+/// be integers); a null or empty id is a bad row (code [`NONE`]). Text ids equal to the
+/// previous row's are not looked up again (an order's lines are usually together).
+fn line_ids(
+    cx: &mut Ctx<'_>,
+    builder: &mut crate::lines::CustomerLinesBuilder,
+    name: &'static str,
+) -> Result<Vec<u32>> {
+    let is_order = name == "order";
+    let mut code = |id: &str| {
+        if is_order {
+            builder.order_code(id)
+        } else {
+            builder.customer_code(id)
+        }
+    };
+    let a = Arc::clone(cx.required(name)?);
+    let n = a.len();
+    let mut out = Vec::with_capacity(n);
+    let missing = |cx: &mut Ctx<'_>, i: usize| {
+        cx.bad(
+            i,
+            name,
+            None,
+            RejectReason::MissingValue,
+            format!("`{name}` is empty"),
+        );
+    };
+    if let Some(t) = Texts::of(a.as_ref()) {
+        let mut last: Option<(&str, u32)> = None;
+        for i in 0..n {
+            match t.get(i) {
+                Some(s) if !s.is_empty() => {
+                    let c = match last {
+                        Some((l, c)) if l == s => c,
+                        _ => code(s),
+                    };
+                    last = Some((s, c));
+                    out.push(c);
+                }
+                _ => {
+                    missing(cx, i);
+                    out.push(NONE);
+                }
+            }
+        }
+        return Ok(out);
+    }
+    if let Some(d) = a.as_any_dictionary_opt() {
+        let values = Arc::clone(d.values());
+        if let Some(t) = Texts::of(values.as_ref()) {
+            // Dictionary values are coded on first use, so unused ones add no customer.
+            let mut codes = vec![NONE; values.len()];
+            let mut resolve = |k: usize| -> u32 {
+                match codes.get(k) {
+                    Some(&c) if c != NONE => c,
+                    Some(_) => match t.get(k).filter(|s| !s.is_empty()) {
+                        Some(s) => {
+                            let c = code(s);
+                            codes[k] = c;
+                            c
+                        }
+                        None => NONE,
+                    },
+                    None => NONE,
+                }
+            };
+            let keys = d.keys();
+            macro_rules! by_key_type {
+                ($($t:ty),*) => {
+                    $(
+                        if let Some(p) = keys.as_primitive_opt::<$t>() {
+                            for (i, &k) in p.values().iter().enumerate() {
+                                let c = if p.is_null(i) {
+                                    NONE
+                                } else {
+                                    usize::try_from(k).map_or(NONE, &mut resolve)
+                                };
+                                if c == NONE {
+                                    missing(cx, i);
+                                }
+                                out.push(c);
+                            }
+                            return Ok(out);
+                        }
+                    )*
+                };
+            }
+            use arrow_array::types::{Int8Type, Int16Type, UInt16Type};
+            by_key_type!(
+                Int32Type, UInt32Type, Int8Type, Int16Type, UInt8Type, UInt16Type, Int64Type,
+                UInt64Type
+            );
+        }
+    }
+    if is_order {
+        macro_rules! by_int_type {
+            ($($t:ty),*) => {
+                $(
+                    if let Some(p) = a.as_primitive_opt::<$t>() {
+                        for (i, &v) in p.values().iter().enumerate() {
+                            match u64::try_from(v) {
+                                Ok(v) if !p.is_null(i) => out.push(builder.numeric_order_code(v)),
+                                _ => {
+                                    missing(cx, i);
+                                    out.push(NONE);
+                                }
+                            }
+                        }
+                        return Ok(out);
+                    }
+                )*
+            };
+        }
+        by_int_type!(UInt32Type, UInt64Type, Int32Type, Int64Type);
+    }
+    let expected = if is_order {
+        "Utf8, LargeUtf8, Utf8View, Dictionary(_, Utf8) or an integer type"
+    } else {
+        "Utf8, LargeUtf8, Utf8View or Dictionary(_, Utf8)"
+    };
+    Err(cx.type_error(name, a.data_type(), expected))
+}

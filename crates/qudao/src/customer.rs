@@ -41,7 +41,64 @@ use serde::{Deserialize, Serialize};
 use crate::dataset::Dataset;
 use crate::date::Date;
 use crate::error::{Error, Result};
+use crate::master::Customers;
 use crate::transactions::TxChunk;
+
+/// What the summary reads of one chunk of lines: implemented by the data set's
+/// [`TxChunk`] and by the lean [`crate::lines::LineChunk`], so both run the same code.
+pub(crate) trait SummaryLines: Sync {
+    /// Number of lines.
+    fn len(&self) -> usize;
+    /// Customer codes.
+    fn customer(&self) -> &[u32];
+    /// Days.
+    fn date(&self) -> &[i32];
+    /// Net amounts, minor units (negative on returns).
+    fn amount(&self) -> &[i64];
+    /// Order codes.
+    fn order(&self) -> &[u32];
+    /// Whether line `i` is a return.
+    fn is_return(&self, i: usize) -> bool;
+    /// Cost of goods of line `i`, if it has one.
+    fn cost_of(&self, i: usize) -> Option<i64>;
+    /// Whether the chunk has a cost column at all.
+    fn has_cost(&self) -> bool;
+}
+
+impl SummaryLines for TxChunk {
+    #[inline]
+    fn len(&self) -> usize {
+        TxChunk::len(self)
+    }
+    #[inline]
+    fn customer(&self) -> &[u32] {
+        &self.customer
+    }
+    #[inline]
+    fn date(&self) -> &[i32] {
+        &self.date
+    }
+    #[inline]
+    fn amount(&self) -> &[i64] {
+        &self.amount
+    }
+    #[inline]
+    fn order(&self) -> &[u32] {
+        &self.order
+    }
+    #[inline]
+    fn is_return(&self, i: usize) -> bool {
+        self.quantity[i] < 0
+    }
+    #[inline]
+    fn cost_of(&self, i: usize) -> Option<i64> {
+        TxChunk::cost_of(self, i)
+    }
+    #[inline]
+    fn has_cost(&self) -> bool {
+        !self.cost.is_empty()
+    }
+}
 
 /// What RFM frequency counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
@@ -376,8 +433,8 @@ fn period_of_pair(pair: u64) -> i32 {
 /// `base..base + capacity.len()`), into slots sized by `capacity` (an upper bound: the
 /// customer's sale lines); consecutive repeats are skipped. Then sort and deduplicate each
 /// slot. Returns each slot's `(start, len)`.
-fn collect_pairs<'c>(
-    chunks: impl Iterator<Item = &'c TxChunk>,
+fn collect_pairs<'c, L: SummaryLines + 'c>(
+    chunks: impl Iterator<Item = &'c L>,
     base: u32,
     capacity: &[u32],
     wanted: impl Fn(u32) -> bool,
@@ -399,12 +456,7 @@ fn collect_pairs<'c>(
     let as_of = o.as_of.0;
     let unit = o.period;
     for c in chunks {
-        let (customer, date, quantity, order) = (
-            c.customer.as_slice(),
-            c.date.as_slice(),
-            c.quantity.as_slice(),
-            c.order.as_slice(),
-        );
+        let (customer, date, order) = (c.customer(), c.date(), c.order());
         let mut prev: Option<(u32, u64)> = None;
         for i in 0..c.len() {
             let cust = customer[i];
@@ -412,7 +464,7 @@ fn collect_pairs<'c>(
                 continue;
             }
             let d = date[i];
-            if d > as_of || quantity[i] < 0 {
+            if d > as_of || c.is_return(i) {
                 continue;
             }
             let key = pack(order[i], unit.period_of(d));
@@ -594,7 +646,7 @@ impl CustomerState {
             (a.orders, a.active_periods) = count_distinct(p, &mut scratch);
             a.flags &= !RECOUNT;
         }
-        CustomerSummary::assemble(dataset, self.options, s)
+        CustomerSummary::assemble(&dataset.master.customers, self.options, s)
     }
 }
 
@@ -669,23 +721,42 @@ impl CustomerSummary {
         threads: usize,
         pair_budget: usize,
     ) -> Result<CustomerSummary> {
-        let n = dataset.master.customers.len();
-        let chunks = &dataset.transactions.chunks;
+        Self::compute_over(
+            &dataset.transactions.chunks,
+            &dataset.master.customers,
+            dataset.transactions.orders.len(),
+            options,
+            threads,
+            pair_budget,
+        )
+    }
+
+    /// The fast path over any chunks of lines whose customer codes index `customers` and
+    /// whose order codes are below `order_codes` (when they are not, orders are counted
+    /// from pairs instead).
+    pub(crate) fn compute_over<L: SummaryLines>(
+        chunks: &[L],
+        customers: &Customers,
+        order_codes: usize,
+        options: CustomerOptions,
+        threads: usize,
+        pair_budget: usize,
+    ) -> Result<CustomerSummary> {
+        let n = customers.len();
         for c in chunks {
-            if let Some(i) = c.customer.iter().position(|&x| x as usize >= n) {
+            if let Some(i) = c.customer().iter().position(|&x| x as usize >= n) {
                 return Err(Error::invalid_argument(
                     "dataset",
-                    format!("row {i}: customer code {} out of range", c.customer[i]),
+                    format!("row {i}: customer code {} out of range", c.customer()[i]),
                 ));
             }
         }
         let threads = threads.clamp(1, 64).min(n.max(1));
         // Interned order codes are dense: a bitset of them counts distinct orders exactly.
-        let order_codes = dataset.transactions.orders.len();
         let dense_orders = order_codes > 0
             && chunks
                 .iter()
-                .all(|c| c.order.iter().all(|&o| (o as usize) < order_codes));
+                .all(|c| c.order().iter().all(|&o| (o as usize) < order_codes));
         let mut values = vec![CustomerValues::default(); n];
         let mut returns = Vec::new();
         let mut overflow: Option<u32> = None;
@@ -733,17 +804,16 @@ impl CustomerSummary {
             acc: values,
             returns,
             overflow,
-            has_cost: chunks.iter().any(|c| !c.cost.is_empty()),
+            has_cost: chunks.iter().any(|c| c.has_cost()),
         };
-        Self::assemble(dataset, options, scalars)
+        Self::assemble(customers, options, scalars)
     }
 
     fn assemble(
-        dataset: &Dataset,
+        customers: &Customers,
         options: CustomerOptions,
         mut s: Scalars,
     ) -> Result<CustomerSummary> {
-        let customers = &dataset.master.customers;
         if let Some(c) = s.overflow {
             return Err(Error::overflow(format!(
                 "the net value of customer `{}`",
@@ -974,15 +1044,15 @@ impl CustomerSummary {
 type RangeResult = (Vec<(u32, i32, i64)>, Option<u32>);
 
 /// Pairs per thread held at once by the recount (8 bytes each).
-const PAIR_BUDGET: usize = 1 << 21;
+pub(crate) const PAIR_BUDGET: usize = 1 << 21;
 
 /// Lines whose records are loaded together before they are updated.
 const GROUP: usize = 64;
 
 /// Summarise the customers `base..base + acc.len()` over all chunks into `acc`; returns the
 /// range's returns and the first overflowing customer.
-fn summarise_range(
-    chunks: &[TxChunk],
+fn summarise_range<L: SummaryLines>(
+    chunks: &[L],
     base: u32,
     acc: &mut [CustomerValues],
     o: &CustomerOptions,
@@ -997,13 +1067,7 @@ fn summarise_range(
     let mut seen_orders = dense_orders.map(|n| vec![0u64; n.div_ceil(64)]);
     let mut group: Vec<u32> = Vec::with_capacity(GROUP);
     for c in chunks {
-        let (customer, date, amount, quantity, order) = (
-            c.customer.as_slice(),
-            c.date.as_slice(),
-            c.amount.as_slice(),
-            c.quantity.as_slice(),
-            c.order.as_slice(),
-        );
+        let (customer, date, amount, order) = (c.customer(), c.date(), c.amount(), c.order());
         let mut start = 0;
         while start < c.len() {
             let end = (start + 4 * GROUP).min(c.len());
@@ -1026,7 +1090,7 @@ fn summarise_range(
                 let a = &mut acc[(cust - base) as usize];
                 let p = unit.period_of(d);
                 let amt = amount[i];
-                let ok = if quantity[i] < 0 {
+                let ok = if c.is_return(i) {
                     returns.push((cust, p, amt));
                     a.add(d, i32::MIN, amt, c.cost_of(i), unit)
                 } else {

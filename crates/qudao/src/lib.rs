@@ -18,6 +18,7 @@ pub mod error;
 pub mod evaluation;
 pub mod ingest;
 pub mod intern;
+pub mod lines;
 pub mod master;
 pub mod membership;
 pub mod model;

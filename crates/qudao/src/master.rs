@@ -501,6 +501,22 @@ impl Customers {
         Some(c)
     }
 
+    /// A closed table of just these ids (no acquisition channel, territory, first-seen date
+    /// or tier).
+    pub(crate) fn from_ids(ids: Interner) -> Customers {
+        let n = ids.len();
+        Customers {
+            ids,
+            acquisition_channel: vec![NONE; n],
+            territory: vec![NONE; n],
+            first_seen: vec![None; n],
+            member_tier: vec![NONE; n],
+            tiers: Interner::default(),
+            open: false,
+            id_order: std::sync::OnceLock::new(),
+        }
+    }
+
     /// Close the table (no more registrations).
     pub(crate) fn close(&mut self) {
         self.open = false;
