@@ -251,24 +251,8 @@ fn customer_summary(
     unit: &str,
 ) -> PyResult<CustomerSummary> {
     entry(py, || {
-        let options = (|| -> qudao::Result<CustomerOptions> {
-            let as_of = crate::columns::date_arg("as_of", &as_of)?;
-            let frequency = Frequency::parse(frequency).ok_or_else(|| {
-                qudao::Error::invalid_argument(
-                    "frequency",
-                    format!(
-                        "{frequency:?} is not one of distinct_orders, order_lines, active_periods"
-                    ),
-                )
-            })?;
-            Ok(CustomerOptions {
-                as_of,
-                frequency,
-                period: time_unit("period", period)?,
-                unit: time_unit("unit", unit)?,
-            })
-        })()
-        .map_err(|e| errors::to_pyerr(py, e))?;
+        let options = summary_options(&as_of, frequency, period, unit)
+            .map_err(|e| errors::to_pyerr(py, e))?;
         let data = Arc::clone(&dataset.inner);
         let inner = run(py, {
             let data = Arc::clone(&data);
@@ -278,6 +262,65 @@ fn customer_summary(
             data,
             inner: Arc::new(inner),
         })
+    })
+}
+
+/// The per-customer summary straight from an Arrow table of lines (`customer`, `order`,
+/// `date`, `amount`, and `kind` or `quantity`), without building a data set.
+#[pyfunction]
+#[pyo3(signature = (lines, as_of, frequency, *, period = "day", unit = "week", currency = None, currency_exponent = None))]
+#[allow(clippy::too_many_arguments)]
+fn customer_summary_from_arrow(
+    py: Python<'_>,
+    lines: pyo3_arrow::input::AnyRecordBatch,
+    as_of: Bound<'_, PyAny>,
+    frequency: &str,
+    period: &str,
+    unit: &str,
+    currency: Option<String>,
+    currency_exponent: Option<u8>,
+) -> PyResult<CustomerSummary> {
+    entry(py, || {
+        let options = summary_options(&as_of, frequency, period, unit)
+            .map_err(|e| errors::to_pyerr(py, e))?;
+        // Reading the stream may call back into its Python producer: keep the GIL for it.
+        let batches = lines
+            .into_reader()?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))?;
+        let (data, inner) = run(py, move || {
+            let currency = crate::currency_arg(currency, currency_exponent)?;
+            let lines =
+                qudao::arrow::customer_lines_from_batches(&batches, currency.unwrap_or_default())?;
+            let summary = lines.summarise(options)?;
+            Ok::<_, qudao::Error>((lines.id_dataset(), summary))
+        })?;
+        Ok(CustomerSummary {
+            data: Arc::new(data),
+            inner: Arc::new(inner),
+        })
+    })
+}
+
+/// The summary options from the Python arguments.
+fn summary_options(
+    as_of: &Bound<'_, PyAny>,
+    frequency: &str,
+    period: &str,
+    unit: &str,
+) -> qudao::Result<CustomerOptions> {
+    let as_of = crate::columns::date_arg("as_of", as_of)?;
+    let frequency = Frequency::parse(frequency).ok_or_else(|| {
+        qudao::Error::invalid_argument(
+            "frequency",
+            format!("{frequency:?} is not one of distinct_orders, order_lines, active_periods"),
+        )
+    })?;
+    Ok(CustomerOptions {
+        as_of,
+        frequency,
+        period: time_unit("period", period)?,
+        unit: time_unit("unit", unit)?,
     })
 }
 
@@ -609,6 +652,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<SegmentScheme>()?;
     m.add_class::<Rfm>()?;
     m.add_function(wrap_pyfunction!(customer_summary, m)?)?;
+    m.add_function(wrap_pyfunction!(customer_summary_from_arrow, m)?)?;
     m.add_function(wrap_pyfunction!(rfm, m)?)?;
     Ok(())
 }

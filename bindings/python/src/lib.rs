@@ -286,6 +286,22 @@ impl Summary {
     }
 }
 
+/// A currency from a code and an optional exponent (the code's usual one when absent).
+pub(crate) fn currency_arg(
+    code: Option<String>,
+    exponent: Option<u8>,
+) -> qudao::Result<Option<qudao::Currency>> {
+    match (code, exponent) {
+        (None, None) => Ok(None),
+        (Some(c), None) => Ok(Some(qudao::Currency::from_code(&c)?)),
+        (Some(c), Some(e)) => Ok(Some(qudao::Currency::new(&c, e)?)),
+        (None, Some(_)) => Err(qudao::Error::invalid_argument(
+            "currency_exponent",
+            "given without a currency code",
+        )),
+    }
+}
+
 /// Load a CSV data set directory (see `docs/data-format.md`).
 #[pyfunction]
 #[pyo3(signature = (path, *, lenient = false, currency = None, currency_exponent = None, renames = None))]
@@ -299,17 +315,7 @@ fn load_csv(
 ) -> PyResult<Dataset> {
     entry(py, || {
         let data = run(py, move || {
-            let currency = match (currency, currency_exponent) {
-                (None, None) => None,
-                (Some(c), None) => Some(qudao::Currency::from_code(&c)?),
-                (Some(c), Some(e)) => Some(qudao::Currency::new(&c, e)?),
-                (None, Some(_)) => {
-                    return Err(qudao::Error::invalid_argument(
-                        "currency_exponent",
-                        "given without a currency code",
-                    ));
-                }
-            };
+            let currency = currency_arg(currency, currency_exponent)?;
             core::load_csv(
                 &path,
                 strictness(lenient),

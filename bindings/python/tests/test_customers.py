@@ -132,6 +132,58 @@ def test_row_order_of_the_input_does_not_matter(
     assert qudao.rfm(again).table.to_pylist() == qudao.rfm(summary).table.to_pylist()
 
 
+# --- summary straight from a table of lines -------------------------------------------------
+
+
+def test_a_table_of_lines_gives_the_data_sets_summary(
+    data: qudao.Dataset, summary: qudao.CustomerSummary
+) -> None:
+    tx = data.transactions().to_polars()
+    # Ids as strings, shuffled rows, every other column still there: the same table.
+    lines = tx.with_columns(pl.col("customer").cast(pl.String)).sample(
+        fraction=1.0, shuffle=True, seed=5
+    )
+    lean = qudao.customer_summary(lines, AS_OF, "distinct_orders")
+    assert lean.to_polars().equals(summary.to_polars())
+    assert lean.currency == "CNY" and lean.only_returns == []
+    assert qudao.rfm(lean).table.to_pylist() == qudao.rfm(summary).table.to_pylist()
+    # A pyarrow table of just the five columns, weekly periods: the same again.
+    five = pa.table(tx.select("customer", "order", "date", "amount", "quantity"))
+    weekly = qudao.customer_summary(five, AS_OF, "active_periods", period="week", unit="day")
+    want = qudao.customer_summary(data, AS_OF, "active_periods", period="week", unit="day")
+    assert weekly.to_polars().equals(want.to_polars())
+    a, b = qudao.fit_bgnbd(weekly), qudao.fit_bgnbd(want)
+    assert a.params == b.params
+
+
+def test_lines_take_a_currency_and_name_bad_rows() -> None:
+    lines = pl.DataFrame(
+        {
+            "customer": ["A", "A", "B"],
+            "order": ["1", "2", "3"],
+            "date": [datetime.date(2025, 1, d) for d in (1, 5, 3)],
+            "amount": [1_000, 250, -40],
+            "kind": ["sale", "sale", "sale"],
+        }
+    )
+    with pytest.raises(qudao.DataError) as e:
+        qudao.customer_summary(lines, AS_OF, "distinct_orders")
+    assert (e.value.line, e.value.column) == (3, "amount")
+    assert "non-negative" in str(e.value)
+    ok = lines.with_columns(kind=pl.Series(["sale", "sale", "return"]))
+    s = qudao.customer_summary(ok, AS_OF, "order_lines", currency="JPY", currency_exponent=0)
+    assert s.currency == "JPY"
+    assert s.only_returns == ["B"]
+    assert s.to_polars()["frequency"].to_list() == [2]
+    with pytest.raises(TypeError, match="table of lines"):
+        qudao.customer_summary([1, 2], AS_OF, "distinct_orders")  # type: ignore[arg-type]
+    with pytest.raises(qudao.ArgumentError) as e2:
+        qudao.customer_summary(qudao.sample(lines=500), AS_OF, "distinct_orders", currency="USD")
+    assert e2.value.name == "currency"
+    with pytest.raises(qudao.DataError, match="order"):
+        qudao.customer_summary(lines.drop("order"), AS_OF, "distinct_orders")
+
+
 @pytest.mark.parametrize(
     ("kwargs", "name"),
     [

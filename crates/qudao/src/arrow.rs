@@ -1062,7 +1062,8 @@ pub fn transactions_batch(data: &Dataset, chunk: &TxChunk) -> Result<RecordBatch
 /// Read customer lines (see [`crate::lines`]) from record batches: columns `customer`,
 /// `order`, `date`, `amount`, and `kind` or `quantity` (a line is a return when `kind` says
 /// `return`, or, without `kind`, when `quantity` is negative; with neither, when `amount`
-/// is negative). Other columns are ignored, so a whole transaction table can be passed.
+/// is negative), and optionally `cost` (nullable; the summary's margin needs it). Other
+/// columns are ignored, so a whole transaction table can be passed.
 ///
 /// Types: ids as `Utf8`/`LargeUtf8`/`Utf8View` or dictionaries of them (order ids may also be
 /// integers); dates as `Date32` (shared), `Date64` or `YYYY-MM-DD` text; amounts as `Int64`
@@ -1113,7 +1114,7 @@ fn line_chunk_from_batch(
     batch: &RecordBatch,
     source: &str,
 ) -> Result<crate::lines::LineChunk> {
-    use crate::lines::{LineChunk, amount_problem, owner_problem};
+    use crate::lines::{LineChunk, amount_problem, cost_problem, owner_problem};
     let n = batch.num_rows();
     let mut cx = Ctx {
         batch,
@@ -1138,6 +1139,21 @@ fn line_chunk_from_batch(
             returns.push(v < 0);
         }
     }
+    let (cost, cost_valid) = match cx.column("cost") {
+        None => (Column::default(), None),
+        Some(a) => {
+            let a = Arc::clone(a);
+            let values = int_values(&mut cx, "cost", &a, exponent, true)?;
+            let valid = (a.null_count() > 0).then(|| {
+                let mut b = Bitmap::default();
+                for i in 0..n {
+                    b.push(a.is_valid(i));
+                }
+                b
+            });
+            (values, valid)
+        }
+    };
     let customer = line_ids(&mut cx, builder, "customer")?;
     let order = line_ids(&mut cx, builder, "order")?;
     let mut known_bad = vec![false; n];
@@ -1153,11 +1169,21 @@ fn line_chunk_from_batch(
         } else {
             TxKind::Sale
         };
+        let line_cost =
+            (!cost.is_empty() && cost_valid.as_ref().is_none_or(|v| v.get(i))).then(|| cost[i]);
         if let Some(problem) = amount_problem(kind, amount[i]) {
             cx.bad(
                 i,
                 "amount",
                 Some(amount[i].to_string()),
+                RejectReason::OutOfRange,
+                problem,
+            );
+        } else if let Some(problem) = line_cost.and_then(|c| cost_problem(kind, c)) {
+            cx.bad(
+                i,
+                "cost",
+                line_cost.map(|c| c.to_string()),
                 RejectReason::OutOfRange,
                 problem,
             );
@@ -1184,6 +1210,8 @@ fn line_chunk_from_batch(
         date,
         amount,
         returns,
+        cost,
+        cost_valid,
     })
 }
 

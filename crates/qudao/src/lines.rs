@@ -27,7 +27,7 @@
 //!     ("C1", "R1", day(10), -500, TxKind::Return),
 //!     ("C2", "O3", day(5), 700, TxKind::Sale),
 //! ] {
-//!     b.push(&CustomerLine { customer, order, date, amount, kind }).unwrap();
+//!     b.push(&CustomerLine { customer, order, date, amount, kind, cost: None }).unwrap();
 //! }
 //! let lines = b.finish();
 //! let options = CustomerOptions::new(day(31), Frequency::DistinctOrders);
@@ -63,6 +63,9 @@ pub struct CustomerLine<'a> {
     pub amount: i64,
     /// Sale or return.
     pub kind: TxKind,
+    /// Cost of goods, minor units (not negative on a sale, not positive on a return), if
+    /// known; the summary's margin needs it on every line.
+    pub cost: Option<i64>,
 }
 
 /// One chunk of lines: interned customer and order codes, days, amounts and return flags.
@@ -73,6 +76,10 @@ pub struct LineChunk {
     pub(crate) date: Column<i32>,
     pub(crate) amount: Column<i64>,
     pub(crate) returns: Bitmap,
+    /// Costs (empty when the input had no cost column).
+    pub(crate) cost: Column<i64>,
+    /// Which lines have a cost; `None` means all do (when `cost` is not empty).
+    pub(crate) cost_valid: Option<Bitmap>,
 }
 
 impl LineChunk {
@@ -113,12 +120,18 @@ impl SummaryLines for LineChunk {
         self.returns.get(i)
     }
     #[inline]
-    fn cost_of(&self, _: usize) -> Option<i64> {
-        None
+    fn cost_of(&self, i: usize) -> Option<i64> {
+        if self.cost.is_empty() {
+            return None;
+        }
+        match &self.cost_valid {
+            Some(b) if !b.get(i) => None,
+            _ => Some(self.cost[i]),
+        }
     }
     #[inline]
     fn has_cost(&self) -> bool {
-        false
+        !self.cost.is_empty()
     }
 }
 
@@ -218,8 +231,20 @@ pub struct CustomerLinesBuilder {
     /// The customer of each order code.
     owners: Vec<u32>,
     chunks: Vec<LineChunk>,
-    current: LineChunk,
+    current: Pending,
     rows: u64,
+}
+
+/// The lines pushed row by row since the last chunk was sealed.
+#[derive(Debug, Default)]
+struct Pending {
+    customer: Vec<u32>,
+    order: Vec<u32>,
+    date: Vec<i32>,
+    amount: Vec<i64>,
+    returns: Bitmap,
+    cost: Vec<i64>,
+    cost_valid: Bitmap,
 }
 
 impl CustomerLinesBuilder {
@@ -233,7 +258,7 @@ impl CustomerLinesBuilder {
             numeric_orders: FxHashMap::default(),
             owners: Vec::new(),
             chunks: Vec::new(),
-            current: LineChunk::default(),
+            current: Pending::default(),
             rows: 0,
         }
     }
@@ -265,6 +290,9 @@ impl CustomerLinesBuilder {
         if let Some(problem) = amount_problem(line.kind, line.amount) {
             return Err(self.error(row, "amount", Some(line.amount.to_string()), problem));
         }
+        if let Some(problem) = line.cost.and_then(|c| cost_problem(line.kind, c)) {
+            return Err(self.error(row, "cost", line.cost.map(|c| c.to_string()), problem));
+        }
         let customer = self.customers.intern(line.customer);
         let order = self.orders.intern(line.order);
         if let Err(owner) = self.claim(order, customer) {
@@ -274,21 +302,13 @@ impl CustomerLinesBuilder {
         let c = &mut self.current;
         c.customer.push(customer);
         c.order.push(order);
-        match (&mut c.date, &mut c.amount) {
-            (Column::Owned(d), Column::Owned(a)) => {
-                d.push(line.date.0);
-                a.push(line.amount);
-            }
-            _ => {
-                return Err(Error::invalid_argument(
-                    "line",
-                    "internal: the current chunk's columns are shared",
-                ));
-            }
-        }
+        c.date.push(line.date.0);
+        c.amount.push(line.amount);
         c.returns.push(line.kind == TxKind::Return);
+        c.cost.push(line.cost.unwrap_or(0));
+        c.cost_valid.push(line.cost.is_some());
         self.rows = row;
-        if self.current.len() >= CHUNK_LINES {
+        if self.current.customer.len() >= CHUNK_LINES {
             self.seal();
         }
         Ok(())
@@ -314,9 +334,28 @@ impl CustomerLinesBuilder {
     }
 
     fn seal(&mut self) {
-        if !self.current.is_empty() {
-            self.chunks.push(std::mem::take(&mut self.current));
+        if self.current.customer.is_empty() {
+            return;
         }
+        let c = std::mem::take(&mut self.current);
+        let with_cost = c.cost_valid.count_set();
+        // No line with a cost: no cost column (margins are unknown, not zero).
+        let (cost, cost_valid) = if with_cost == 0 {
+            (Column::default(), None)
+        } else if with_cost == c.cost_valid.len() {
+            (Column::from(c.cost), None)
+        } else {
+            (Column::from(c.cost), Some(c.cost_valid))
+        };
+        self.chunks.push(LineChunk {
+            customer: c.customer,
+            order: c.order,
+            date: Column::from(c.date),
+            amount: Column::from(c.amount),
+            returns: c.returns,
+            cost,
+            cost_valid,
+        });
     }
 
     /// The lines.
@@ -406,6 +445,18 @@ pub(crate) fn amount_problem(kind: TxKind, amount: i64) -> Option<&'static str> 
     }
 }
 
+/// What is wrong with a cost of a line of `kind`, if anything.
+#[inline]
+pub(crate) fn cost_problem(kind: TxKind, cost: i64) -> Option<&'static str> {
+    match kind {
+        TxKind::Sale if cost < 0 => Some("the cost of a sale is not negative"),
+        TxKind::Return if cost > 0 => {
+            Some("the cost of a return is not positive (it reverses the cost of the sale)")
+        }
+        _ => None,
+    }
+}
+
 /// The message of an order claimed by a second customer.
 pub(crate) fn owner_problem(other: &str) -> String {
     format!("the order already belongs to customer {other:?}; an order has one customer")
@@ -431,6 +482,7 @@ mod tests {
                     } else {
                         TxKind::Sale
                     },
+                    cost: c.cost_of(i),
                 })
                 .unwrap();
             }
@@ -466,7 +518,7 @@ mod tests {
                     (b.lines, b.orders, b.active_periods)
                 );
                 assert_eq!(ours.btyd(r), theirs.btyd(r));
-                assert_eq!(ours.margin(r), None);
+                assert_eq!(ours.margin(r), theirs.margin(r));
             }
             // One thread or many: the same table.
             assert_eq!(lines.summarise_with(options, 1).unwrap(), ours);
@@ -482,6 +534,7 @@ mod tests {
             date: day,
             amount: 100,
             kind: TxKind::Sale,
+            cost: Some(60),
         };
         let cases = [
             (CustomerLine { customer: "", ..ok }, "customer", "is empty"),
@@ -495,6 +548,23 @@ mod tests {
                 "1900",
             ),
             (CustomerLine { amount: -1, ..ok }, "amount", "non-negative"),
+            (
+                CustomerLine {
+                    cost: Some(-1),
+                    ..ok
+                },
+                "cost",
+                "not negative",
+            ),
+            (
+                CustomerLine {
+                    kind: TxKind::Return,
+                    amount: -100,
+                    ..ok
+                },
+                "cost",
+                "not positive",
+            ),
             (
                 CustomerLine {
                     kind: TxKind::Return,

@@ -47,7 +47,9 @@ fn a_whole_transaction_table_gives_the_data_sets_summary() {
             assert_eq!(ours.recency_days(r), theirs.recency_days(r));
             assert_eq!(ours.btyd(r), theirs.btyd(r));
             assert_eq!(ours.repeat_value(r), theirs.repeat_value(r));
+            assert_eq!(ours.margin(r), theirs.margin(r));
         }
+        assert!((0..ours.len()).any(|r| ours.margin(r).is_some()));
     }
     // Rows in reverse: the same table (recounts cover lines out of date order).
     let reversed: Vec<RecordBatch> = batches

@@ -123,6 +123,16 @@ def customer_summary(
     period: str = "day",
     unit: str = "week",
 ) -> CustomerSummary: ...
+def customer_summary_from_arrow(
+    lines: object,
+    as_of: Union[datetime.date, str],
+    frequency: str,
+    *,
+    period: str = "day",
+    unit: str = "week",
+    currency: Optional[str] = None,
+    currency_exponent: Optional[int] = None,
+) -> CustomerSummary: ...
 
 @final
 class SegmentScheme:

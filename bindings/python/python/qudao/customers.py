@@ -35,6 +35,8 @@ from ._types import Dataset, Table
 if TYPE_CHECKING:  # pragma: no cover - typing only
     import polars
 
+    from . import ArrowStreamExportable
+
     from matplotlib.axes import Axes
 
 __all__ = [
@@ -183,16 +185,45 @@ def _date_arg(value: DateLike, name: str) -> DateLike:
     raise TypeError(f"{name} must be a datetime.date or 'YYYY-MM-DD', not {type(value).__name__}")
 
 
+#: The columns :func:`customer_summary` reads from a table of lines; others are not exported.
+_LINE_COLUMNS = ("customer", "order", "date", "amount", "kind", "quantity", "cost")
+
+
+def _line_columns(table: Any) -> Any:
+    """Only the columns a summary reads, when the table can select them without a copy
+    (polars DataFrame, pyarrow Table): exporting unused columns costs time, not answers."""
+    names = getattr(table, "column_names", None)
+    if names is None:
+        names = getattr(table, "columns", None)
+    if not isinstance(names, (list, tuple)) or not hasattr(table, "select"):
+        return table
+    keep = [c for c in _LINE_COLUMNS if c in names]
+    if len(keep) == len(names) or "customer" not in keep:
+        return table  # nothing to drop, or a missing column the core will name
+    return table.select(keep)
+
+
 def customer_summary(
-    dataset: Dataset,
+    data: Union[Dataset, "ArrowStreamExportable"],
     as_of: DateLike,
     frequency: str,
     *,
     period: str = "day",
     unit: str = "week",
+    currency: Optional[str] = None,
+    currency_exponent: Optional[int] = None,
 ) -> CustomerSummary:
-    """Summarise every customer of ``dataset`` as of a date (lines after it are ignored).
+    """Summarise every customer as of a date (lines after it are ignored).
 
+    :param data: a :class:`Dataset`, or a table of lines exporting the Arrow PyCapsule
+        interface (a polars DataFrame, a pyarrow Table, …) with columns ``customer``,
+        ``order``, ``date``, ``amount`` (``Int64`` minor units or ``Decimal128``) and
+        ``kind`` (``sale``/``return``) or ``quantity`` (negative on returns; with neither, a
+        negative amount is a return), and optionally ``cost`` (nullable; margins need it).
+        Other columns are ignored. A table needs no master
+        data: the lines are checked only for what the summary reads (ids not empty, dates
+        in range, amount signs, one customer per order), and the first bad row raises
+        :class:`DataError` naming it. The same lines give the same table either way.
     :param as_of: the summary date (``datetime.date`` or ``"YYYY-MM-DD"``).
     :param frequency: what RFM frequency counts; no default on purpose:
         ``"distinct_orders"``, ``"order_lines"`` or ``"active_periods"``.
@@ -200,13 +231,42 @@ def customer_summary(
         number of active periods after the first.
     :param unit: the unit of ``t_x`` and ``T``: ``"week"`` (7 days, the CDNOW convention)
         or ``"day"``.
+    :param currency: for a table of lines: the ISO 4217 code of the amounts (default CNY);
+        ``currency_exponent`` overrides its usual decimal places.
     :raises ArgumentError: an unknown frequency, period or unit, or a bad date.
+
+    >>> import pyarrow as pa
+    >>> lines = pa.table({
+    ...     "customer": ["C1", "C1", "C2"], "order": ["O1", "O2", "O3"],
+    ...     "date": pa.array([datetime.date(2025, 3, 1), datetime.date(2025, 3, 9),
+    ...                       datetime.date(2025, 3, 5)]),
+    ...     "amount": [1_000, 2_000, 700]})
+    >>> s = customer_summary(lines, "2025-03-31", "distinct_orders")
+    >>> s.to_table().to_pylist()[0]["frequency"], len(s)
+    (2, 2)
     """
-    return CustomerSummary(
-        _native.customer_summary(
-            _dataset(dataset), _date_arg(as_of, "as_of"), frequency, period=period, unit=unit
+    if isinstance(data, Dataset):
+        if currency is not None or currency_exponent is not None:
+            raise _arg_error("currency", "a data set has its own currency; give it for a table of lines")
+        native = _native.customer_summary(
+            data._native, _date_arg(as_of, "as_of"), frequency, period=period, unit=unit
         )
+        return CustomerSummary(native)
+    if not (hasattr(data, "__arrow_c_stream__") or hasattr(data, "__arrow_c_array__")):
+        raise TypeError(
+            "data must be a qudao.Dataset or a table of lines exporting the Arrow PyCapsule "
+            f"interface (a polars DataFrame, a pyarrow Table, …), not {type(data).__name__}"
+        )
+    native = _native.customer_summary_from_arrow(
+        _line_columns(data),
+        _date_arg(as_of, "as_of"),
+        frequency,
+        period=period,
+        unit=unit,
+        currency=currency,
+        currency_exponent=currency_exponent,
     )
+    return CustomerSummary(native)
 
 
 # --- RFM --------------------------------------------------------------------------------------
