@@ -4,16 +4,15 @@ Usage: python prepare.py DATA_DIR
 
 Reads ``DATA_DIR/csv`` (written by ``qudao-bench-peers generate``) with qudao and writes:
 
-* ``transactions.parquet``: every transaction line, ids dictionary-encoded (polars reads them
-  as ``Categorical``), dates as ``Date32``, money as ``Int64`` minor units;
-* ``master.json``: the master data without the customer list (customers are registered from
-  the transactions, as a notebook user without a customer table would do);
+* ``transactions.parquet``: every transaction line, ids as plain strings (Parquet still
+  dictionary-encodes them per row group, as any writer would; they read back as strings, the
+  form an extract from a warehouse has), dates as ``Date32``, money as ``Int64`` minor units,
+  row groups of 1M lines;
 * ``journeys.parquet``: the aggregated journey paths of ``journeys.csv``.
 """
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -27,11 +26,17 @@ import qudao
 def main(data: Path) -> None:
     dataset = qudao.load_csv(data / "csv")
     table = pa.table(dataset.transactions())
-    # `order` and `original_order` come out as plain strings; the other ids as dictionaries.
-    pq.write_table(table, data / "transactions.parquet", compression="zstd")
-    master = json.loads(dataset.master_json())
-    master.pop("customers", None)
-    (data / "master.json").write_text(json.dumps(master))
+    # qudao exports ids as dictionaries over the whole master table; written as such, every
+    # row group would carry the full dictionary. Plain strings are what warehouses write.
+    table = table.cast(
+        pa.schema(
+            [
+                f.with_type(pa.string()) if pa.types.is_dictionary(f.type) else f
+                for f in table.schema
+            ]
+        )
+    ).combine_chunks()
+    pq.write_table(table, data / "transactions.parquet", compression="zstd", row_group_size=1 << 20)
     journeys = pl.read_csv(
         data / "journeys.csv",
         schema={"path": pl.String, "conversions": pl.Int64, "value": pl.Int64, "nulls": pl.Int64},

@@ -77,13 +77,9 @@ def peak_memory(fn: Callable[[], Any]) -> int:
 # --- RFM -----------------------------------------------------------------------------------
 
 
-def _master(data: Path) -> str:
-    return (data / "master.json").read_text()
-
-
-def rfm_qudao(frame: Any, master: str) -> pl.DataFrame:
-    dataset = qudao.from_arrow(master, frame, format="json")
-    summary = qudao.customer_summary(dataset, AS_OF, "distinct_orders")
+def rfm_qudao(frame: Any) -> pl.DataFrame:
+    # The table of lines straight in: no master data, no data set (see `customer_summary`).
+    summary = qudao.customer_summary(frame, AS_OF, "distinct_orders")
     return pl.DataFrame(qudao.rfm(summary).table)
 
 
@@ -171,13 +167,13 @@ def _rfm_check(answers: Dict[str, Any], _ctx: Dict[str, Any]) -> Dict[str, Dict[
 
 def _rfm_memory_input(data: Path) -> Dict[str, Any]:
     df = pl.read_parquet(data / "transactions.parquet")
-    return {"df": df, "pdf": df.to_pandas(), "master": _master(data)}
+    return {"df": df, "pdf": df.to_pandas()}
 
 
 RFM_MEMORY = Task(
     prepare=_rfm_memory_input,
     tools={
-        "qudao": lambda c: rfm_qudao(c["df"], c["master"]),
+        "qudao": lambda c: rfm_qudao(c["df"]),
         "polars": lambda c: rfm_polars_lazy(c["df"].lazy()),
         "pandas": lambda c: rfm_pandas(c["pdf"]),
     },
@@ -186,13 +182,13 @@ RFM_MEMORY = Task(
 
 
 def _parquet_input(data: Path) -> Dict[str, Any]:
-    return {"path": data / "transactions.parquet", "master": _master(data)}
+    return {"path": data / "transactions.parquet"}
 
 
 RFM_PARQUET = Task(
     prepare=_parquet_input,
     tools={
-        "qudao": lambda c: rfm_qudao(pq.read_table(c["path"]), c["master"]),
+        "qudao": lambda c: rfm_qudao(pq.read_table(c["path"], columns=RFM_COLUMNS)),
         "polars": lambda c: rfm_polars_lazy(pl.scan_parquet(c["path"])),
         "pandas": lambda c: rfm_pandas(pd.read_parquet(c["path"], columns=RFM_COLUMNS)),
     },
@@ -211,12 +207,11 @@ def _btyd_input(data: Path) -> Dict[str, Any]:
         date=pl.col("date").cast(pl.Datetime("ns")),
         amount=pl.col("amount") / 100.0,  # currency units, as qudao's Gamma-Gamma uses
     ).to_pandas()
-    return {"df": sales, "pdf": pdf, "master": _master(data)}
+    return {"df": sales, "pdf": pdf}
 
 
 def btyd_qudao(c: Dict[str, Any]) -> Dict[str, float]:
-    dataset = qudao.from_arrow(c["master"], c["df"], format="json")
-    summary = qudao.customer_summary(dataset, AS_OF, "active_periods", period="day", unit="day")
+    summary = qudao.customer_summary(c["df"], AS_OF, "active_periods", period="day", unit="day")
     purchases = qudao.fit_bgnbd(summary)
     spend = qudao.fit_gamma_gamma(summary)
     return {**purchases.params, **spend.params}

@@ -219,6 +219,14 @@ impl<'a> Texts<'a> {
         }
     }
 
+    fn len(&self) -> usize {
+        match self {
+            Texts::Utf8(s) => s.len(),
+            Texts::Large(s) => s.len(),
+            Texts::View(s) => s.len(),
+        }
+    }
+
     #[inline]
     fn get(&self, i: usize) -> Option<&'a str> {
         match self {
@@ -1091,13 +1099,50 @@ pub fn customer_lines_from_batches(
     currency: crate::money::Currency,
 ) -> Result<crate::lines::CustomerLines> {
     let mut builder = crate::lines::CustomerLines::builder(currency);
+    let sources: Vec<String> = (0..batches.len())
+        .map(|b| {
+            if batches.len() == 1 {
+                builder.source().to_owned()
+            } else {
+                format!("{} batch {b}", builder.source())
+            }
+        })
+        .collect();
+    // Text order ids in every batch: coded by runs (see `order_run_codes`), not hashed.
+    let texts: Option<Vec<Texts<'_>>> = batches
+        .iter()
+        .map(|b| {
+            b.column_by_name("order")
+                .and_then(|a| Texts::of(a.as_ref()))
+        })
+        .collect();
+    let mut runs = texts.as_deref().and_then(order_run_codes);
+    let mut parts = Vec::with_capacity(batches.len());
     for (b, batch) in batches.iter().enumerate() {
-        let source = if batches.len() == 1 {
-            builder.source().to_owned()
-        } else {
-            format!("{} batch {b}", builder.source())
-        };
-        let chunk = line_chunk_from_batch(&mut builder, batch, &source)?;
+        let orders = runs.as_mut().map(|r| std::mem::take(&mut r.codes[b]));
+        parts.push(line_chunk_from_batch(
+            &mut builder,
+            batch,
+            &sources[b],
+            orders,
+        )?);
+    }
+    if let Some(r) = &runs {
+        builder.add_run_orders(r.count, r.distinct);
+    }
+    for ((chunk, mut bad), source) in parts.into_iter().zip(&sources) {
+        check_lines(&mut builder, &chunk, &mut bad);
+        if let Some(b) = bad.iter().min_by_key(|b| b.row) {
+            return Err(Error::data(
+                Location {
+                    source: source.clone(),
+                    line: b.row as u64 + 1,
+                    column: Some(b.column.to_owned()),
+                    value: b.value.clone(),
+                },
+                b.message.clone(),
+            ));
+        }
         builder.push_chunk(chunk);
         if builder.mixed_orders() {
             return Err(Error::invalid_argument(
@@ -1109,12 +1154,14 @@ pub fn customer_lines_from_batches(
     Ok(builder.finish())
 }
 
+/// The columns of one batch as a line chunk, and its bad rows so far. `orders` are the
+/// batch's order codes when they were coded by runs.
 fn line_chunk_from_batch(
     builder: &mut crate::lines::CustomerLinesBuilder,
     batch: &RecordBatch,
     source: &str,
-) -> Result<crate::lines::LineChunk> {
-    use crate::lines::{LineChunk, amount_problem, cost_problem, owner_problem};
+    orders: Option<Vec<u32>>,
+) -> Result<(crate::lines::LineChunk, Vec<Bad>)> {
     let n = batch.num_rows();
     let mut cx = Ctx {
         batch,
@@ -1155,56 +1202,24 @@ fn line_chunk_from_batch(
         }
     };
     let customer = line_ids(&mut cx, builder, "customer")?;
-    let order = line_ids(&mut cx, builder, "order")?;
-    let mut known_bad = vec![false; n];
-    for b in &cx.bad {
-        known_bad[b.row] = true;
-    }
-    for i in 0..n {
-        if known_bad[i] {
-            continue;
+    let order = match orders {
+        Some(codes) => {
+            for (i, &c) in codes.iter().enumerate() {
+                if c == NONE {
+                    cx.bad(
+                        i,
+                        "order",
+                        None,
+                        RejectReason::MissingValue,
+                        "`order` is empty",
+                    );
+                }
+            }
+            codes
         }
-        let kind = if returns.get(i) {
-            TxKind::Return
-        } else {
-            TxKind::Sale
-        };
-        let line_cost =
-            (!cost.is_empty() && cost_valid.as_ref().is_none_or(|v| v.get(i))).then(|| cost[i]);
-        if let Some(problem) = amount_problem(kind, amount[i]) {
-            cx.bad(
-                i,
-                "amount",
-                Some(amount[i].to_string()),
-                RejectReason::OutOfRange,
-                problem,
-            );
-        } else if let Some(problem) = line_cost.and_then(|c| cost_problem(kind, c)) {
-            cx.bad(
-                i,
-                "cost",
-                line_cost.map(|c| c.to_string()),
-                RejectReason::OutOfRange,
-                problem,
-            );
-        } else if let Err(owner) = builder.claim(order[i], customer[i]) {
-            let value = builder.customer_id(customer[i]).to_owned();
-            let message = owner_problem(builder.customer_id(owner));
-            cx.bad(i, "customer", Some(value), RejectReason::BadValue, message);
-        }
-    }
-    if let Some(b) = cx.bad.iter().min_by_key(|b| b.row) {
-        return Err(Error::data(
-            Location {
-                source: source.to_owned(),
-                line: b.row as u64 + 1,
-                column: Some(b.column.to_owned()),
-                value: b.value.clone(),
-            },
-            b.message.clone(),
-        ));
-    }
-    Ok(LineChunk {
+        None => line_ids(&mut cx, builder, "order")?,
+    };
+    let chunk = crate::lines::LineChunk {
         customer,
         order,
         date,
@@ -1212,6 +1227,161 @@ fn line_chunk_from_batch(
         returns,
         cost,
         cost_valid,
+    };
+    Ok((chunk, cx.bad))
+}
+
+/// The row checks of a chunk whose columns are read: amount and cost signs, and one customer
+/// per order. Rows already bad are skipped.
+fn check_lines(
+    builder: &mut crate::lines::CustomerLinesBuilder,
+    chunk: &crate::lines::LineChunk,
+    bad: &mut Vec<Bad>,
+) {
+    use crate::customer::SummaryLines;
+    use crate::lines::{amount_problem, cost_problem, owner_problem};
+    let mut known_bad = vec![false; chunk.len()];
+    for b in bad.iter() {
+        known_bad[b.row] = true;
+    }
+    let amount = chunk.amount();
+    for (i, &skip) in known_bad.iter().enumerate() {
+        if skip {
+            continue;
+        }
+        let kind = if chunk.is_return(i) {
+            TxKind::Return
+        } else {
+            TxKind::Sale
+        };
+        let line_cost = chunk.cost_of(i);
+        let (column, value, problem) = if let Some(p) = amount_problem(kind, amount[i]) {
+            ("amount", amount[i].to_string(), p.to_owned())
+        } else if let Some(p) = line_cost.and_then(|c| cost_problem(kind, c)) {
+            ("cost", line_cost.unwrap_or(0).to_string(), p.to_owned())
+        } else if let Err(owner) = builder.claim(chunk.order[i], chunk.customer[i]) {
+            let value = builder.customer_id(chunk.customer[i]).to_owned();
+            ("customer", value, owner_problem(builder.customer_id(owner)))
+        } else {
+            continue;
+        };
+        let reason = if column == "customer" {
+            RejectReason::BadValue
+        } else {
+            RejectReason::OutOfRange
+        };
+        bad.push(Bad {
+            row: i,
+            column,
+            value: Some(value),
+            reason,
+            message: problem,
+        });
+    }
+}
+
+/// Order codes of text order columns without hashing every order.
+struct OrderRuns {
+    /// Codes per batch; [`NONE`] for a missing id.
+    codes: Vec<Vec<u32>>,
+    /// Codes given (`0..count`).
+    count: usize,
+    /// Distinct orders.
+    distinct: usize,
+}
+
+/// `a` after `b` in the order (length, bytes): a strict total order on ids, under which
+/// sequence numbers with or without leading zeros both increase.
+#[inline]
+fn id_after(a: &str, b: &str) -> bool {
+    (a.len(), a.as_bytes()) > (b.len(), b.as_bytes())
+}
+
+/// Code text order ids by runs: each run of equal ids on consecutive rows is one order, coded
+/// by its index. Exact without a hash table when every run's id comes after all earlier
+/// ones (an export sorted by order or by date with increasing order numbers). Runs that do
+/// not (returns with their own numbering, a late line) are the "suspects": only they are
+/// hashed, and each row's run start is checked against them in one more pass, so an order
+/// split into several runs still gets one code. `None` when suspects are too many to pay
+/// off (shuffled rows): the caller then interns every id.
+fn order_run_codes(columns: &[Texts<'_>]) -> Option<OrderRuns> {
+    let rows: usize = columns.iter().map(Texts::len).sum();
+    let mut codes: Vec<Vec<u32>> = Vec::with_capacity(columns.len());
+    let mut count = 0u32;
+    let mut prev: Option<(&str, u32)> = None;
+    let mut last_max: Option<&str> = None;
+    let mut suspects: Vec<(u32, &str)> = Vec::new();
+    let limit = 4096 + rows / 64;
+    for t in columns {
+        let mut out = Vec::with_capacity(t.len());
+        for i in 0..t.len() {
+            let Some(s) = t.get(i).filter(|s| !s.is_empty()) else {
+                out.push(NONE);
+                continue;
+            };
+            if let Some((p, code)) = prev
+                && p == s
+            {
+                out.push(code);
+                continue;
+            }
+            let code = count;
+            count = count.checked_add(1).filter(|&c| c < NONE)?;
+            if last_max.is_none_or(|m| id_after(s, m)) {
+                last_max = Some(s);
+            } else {
+                suspects.push((code, s));
+                if suspects.len() > limit {
+                    return None;
+                }
+            }
+            prev = Some((s, code));
+            out.push(code);
+        }
+        codes.push(out);
+    }
+    let mut merged = 0usize;
+    if !suspects.is_empty() {
+        // The first code of each suspect id; then earlier runs with the same id win.
+        let mut first: FxHashMap<&str, u32> = FxHashMap::default();
+        let mut is_suspect = vec![0u64; (count as usize).div_ceil(64)];
+        for &(code, s) in &suspects {
+            first.entry(s).or_insert(code);
+            is_suspect[code as usize / 64] |= 1 << (code % 64);
+        }
+        let suspect = |c: u32| is_suspect[c as usize / 64] >> (c % 64) & 1 == 1;
+        // One forward pass: a run equal to a suspect id always comes before it (a later
+        // non-suspect run's id is after every earlier id), so `first` is final by the time
+        // a suspect run is reached.
+        let mut prev_code = NONE;
+        for (t, out) in columns.iter().zip(codes.iter_mut()) {
+            for (i, c) in out.iter_mut().enumerate() {
+                let code = *c;
+                if code == NONE {
+                    continue;
+                }
+                let start = code != prev_code;
+                prev_code = code;
+                let Some(s) = t.get(i) else { continue };
+                if suspect(code) {
+                    if let Some(&f) = first.get(s) {
+                        *c = f;
+                    }
+                } else if start && let Some(f) = first.get_mut(s) {
+                    *f = (*f).min(code);
+                }
+            }
+        }
+        // A suspect run that took another run's code is not a new order.
+        merged = suspects
+            .iter()
+            .filter(|&&(code, s)| first.get(s) != Some(&code))
+            .count();
+    }
+    Some(OrderRuns {
+        codes,
+        count: count as usize,
+        distinct: count as usize - merged,
     })
 }
 

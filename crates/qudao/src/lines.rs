@@ -140,6 +140,9 @@ impl SummaryLines for LineChunk {
 pub struct CustomerLines {
     currency: Currency,
     customers: Customers,
+    /// Order codes are below this.
+    order_codes: usize,
+    /// Distinct orders.
     orders: usize,
     chunks: Vec<LineChunk>,
 }
@@ -196,7 +199,7 @@ impl CustomerLines {
         CustomerSummary::compute_over(
             &self.chunks,
             &self.customers,
-            self.orders,
+            self.order_codes,
             options,
             threads,
             crate::customer::PAIR_BUDGET,
@@ -228,6 +231,8 @@ pub struct CustomerLinesBuilder {
     orders: Interner,
     /// Integer order ids (Arrow integer columns) to order codes.
     numeric_orders: FxHashMap<u64, u32>,
+    /// Order codes given by the Arrow reader's run coding, and the distinct orders among them.
+    run_orders: (usize, usize),
     /// The customer of each order code.
     owners: Vec<u32>,
     chunks: Vec<LineChunk>,
@@ -256,6 +261,7 @@ impl CustomerLinesBuilder {
             customers: Interner::default(),
             orders: Interner::default(),
             numeric_orders: FxHashMap::default(),
+            run_orders: (0, 0),
             owners: Vec::new(),
             chunks: Vec::new(),
             current: Pending::default(),
@@ -364,14 +370,25 @@ impl CustomerLinesBuilder {
         CustomerLines {
             currency: self.currency,
             customers: Customers::from_ids(self.customers),
-            orders: self.orders.len() + self.numeric_orders.len(),
+            order_codes: self.orders.len() + self.numeric_orders.len() + self.run_orders.0,
+            orders: self.orders.len() + self.numeric_orders.len() + self.run_orders.1,
             chunks: self.chunks,
         }
     }
 
-    /// Whether order ids came both as text and as integers (their codes would collide).
+    /// Whether order ids came in more than one way (their codes would collide).
     pub(crate) fn mixed_orders(&self) -> bool {
-        !self.orders.is_empty() && !self.numeric_orders.is_empty()
+        let ways = [
+            !self.orders.is_empty(),
+            !self.numeric_orders.is_empty(),
+            self.run_orders.0 > 0,
+        ];
+        ways.iter().filter(|&&w| w).count() > 1
+    }
+
+    /// Record `codes` order codes given outside the builder, `distinct` of them distinct.
+    pub(crate) fn add_run_orders(&mut self, codes: usize, distinct: usize) {
+        self.run_orders = (codes, distinct);
     }
 
     /// The source name used in errors.

@@ -319,3 +319,61 @@ fn bad_rows_name_batch_row_and_column() {
     assert_eq!(col, "amount");
     assert!(reason.contains("floating point"), "{reason}");
 }
+
+#[test]
+fn orders_split_into_several_runs_count_once() {
+    // Sequence numbers (with and without leading zeros), return orders with their own
+    // numbering, an order whose lines are not together, and a late, lower number.
+    let rows = [
+        ("A", "9"),
+        ("A", "10"),
+        ("A", "10"),
+        ("B", "R1"),
+        ("B", "11"),
+        ("A", "10"),
+        ("B", "R1"),
+        ("B", "012"),
+        ("C", "8"),
+        ("B", "11"),
+    ];
+    let batch = |rows: &[(&str, &str)]| {
+        let n = rows.len();
+        table(vec![
+            (
+                "customer",
+                text(&rows.iter().map(|r| r.0).collect::<Vec<_>>()),
+            ),
+            ("order", text(&rows.iter().map(|r| r.1).collect::<Vec<_>>())),
+            (
+                "date",
+                Arc::new(Date32Array::from(vec![20_000; n])) as ArrayRef,
+            ),
+            ("amount", Arc::new(Int64Array::from(vec![1; n])) as ArrayRef),
+        ])
+    };
+    let options = CustomerOptions::new(qudao::Date(20_000), Frequency::DistinctOrders);
+    // One batch, and the same rows over three batches (runs continue across batches).
+    let one = customer_lines_from_batches(&[batch(&rows)], qudao::Currency::default()).expect("ok");
+    let three = customer_lines_from_batches(
+        &[batch(&rows[..3]), batch(&rows[3..6]), batch(&rows[6..])],
+        qudao::Currency::default(),
+    )
+    .expect("ok");
+    for lines in [&one, &three] {
+        assert_eq!(lines.order_count(), 6);
+        let s = lines.summarise(options).expect("summary");
+        let orders: Vec<(String, u32)> = (0..s.len())
+            .map(|r| (lines.customers().id(s.code(r)).to_owned(), s.orders(r)))
+            .collect();
+        assert_eq!(orders, [("A".into(), 2), ("B".into(), 3), ("C".into(), 1)]);
+    }
+    // An order split into runs still has one customer.
+    let mut bad = rows.to_vec();
+    bad[5] = ("C", "10");
+    let (_, row, column, reason) = data_error(
+        customer_lines_from_batches(&[batch(&bad)], qudao::Currency::default())
+            .expect_err("two customers"),
+    );
+    assert_eq!((row, column.as_str()), (6, "customer"));
+    assert!(reason.contains("\"A\""), "{reason}");
+}
