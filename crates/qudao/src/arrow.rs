@@ -1117,6 +1117,9 @@ pub fn customer_lines_from_batches(
         })
         .collect();
     let mut runs = texts.as_deref().and_then(order_run_codes);
+    // Growing a big table rehashes it each time; most extracts have ≥ 10 lines a customer.
+    let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
+    builder.reserve_customers(rows / 10);
     let mut parts = Vec::with_capacity(batches.len());
     for (b, batch) in batches.iter().enumerate() {
         let orders = runs.as_mut().map(|r| std::mem::take(&mut r.codes[b]));

@@ -396,6 +396,11 @@ impl CustomerLinesBuilder {
         &self.source
     }
 
+    /// Make room for about `n` more customers.
+    pub(crate) fn reserve_customers(&mut self, n: usize) {
+        self.customers.reserve(n, 8);
+    }
+
     /// The code of a customer id.
     #[inline]
     pub(crate) fn customer_code(&mut self, id: &str) -> u32 {
