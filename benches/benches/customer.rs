@@ -34,11 +34,61 @@ fn customer(c: &mut Criterion) {
             black_box(analyze(&t, &rules, &scheme).map(|r| r.segment.len()))
         })
     });
+    // The lean path: a table of lines with plain string ids, straight to the summary.
+    let batches = line_batches(&data);
+    g.bench_function(format!("lines-from-arrow+summary/{lines}"), |b| {
+        b.iter(|| {
+            let l = qudao::arrow::customer_lines_from_batches(&batches, data.currency().clone())
+                .expect("lines");
+            black_box(l.summarise(opts).map(|t| t.len()))
+        })
+    });
     let t = CustomerSummary::compute(&data, opts).expect("summary");
     g.bench_function(format!("rfm-only/{}", t.len()), |b| {
         b.iter(|| black_box(analyze(&t, &rules, &scheme).map(|r| r.segment.len())))
     });
     g.finish();
+}
+
+/// The customer, order, date, amount and quantity columns as Arrow batches with string ids,
+/// the form a Parquet extract has.
+fn line_batches(data: &qudao::Dataset) -> Vec<arrow_array::RecordBatch> {
+    use std::sync::Arc;
+
+    use arrow_array::{ArrayRef, Date32Array, Int64Array, RecordBatch, StringArray};
+    data.transactions
+        .chunks
+        .iter()
+        .map(|c| {
+            let customers: StringArray = c
+                .customer
+                .iter()
+                .map(|&k| Some(data.master.customers.id(k)))
+                .collect();
+            let orders: StringArray = c
+                .order
+                .iter()
+                .map(|&k| Some(data.transactions.order_id(k)))
+                .collect();
+            RecordBatch::try_from_iter([
+                ("customer", Arc::new(customers) as ArrayRef),
+                ("order", Arc::new(orders) as ArrayRef),
+                (
+                    "date",
+                    Arc::new(Date32Array::from(c.date.to_vec())) as ArrayRef,
+                ),
+                (
+                    "amount",
+                    Arc::new(Int64Array::from(c.amount.to_vec())) as ArrayRef,
+                ),
+                (
+                    "quantity",
+                    Arc::new(Int64Array::from(c.quantity.to_vec())) as ArrayRef,
+                ),
+            ])
+            .expect("batch")
+        })
+        .collect()
 }
 
 criterion_group!(benches, customer);

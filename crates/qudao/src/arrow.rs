@@ -1293,26 +1293,35 @@ struct OrderRuns {
     distinct: usize,
 }
 
-/// `a` after `b` in the order (length, bytes): a strict total order on ids, under which
-/// sequence numbers with or without leading zeros both increase.
+/// The class of an id: its length and its leading non-digit prefix (`SO` of `SO00012`).
+/// Ids of different classes differ, so sequences can be tracked per class: sales and returns
+/// numbered apart, or numbers that gain a digit.
 #[inline]
-fn id_after(a: &str, b: &str) -> bool {
-    (a.len(), a.as_bytes()) > (b.len(), b.as_bytes())
+fn id_class(s: &str) -> (usize, &str) {
+    let digits = s
+        .bytes()
+        .position(|b| b.is_ascii_digit())
+        .unwrap_or(s.len());
+    (s.len(), &s[..digits])
 }
+
+/// Most id classes tracked at once; ids of further classes are checked by hashing.
+const ID_CLASSES: usize = 16;
 
 /// Code text order ids by runs: each run of equal ids on consecutive rows is one order, coded
 /// by its index. Exact without a hash table when every run's id comes after all earlier
-/// ones (an export sorted by order or by date with increasing order numbers). Runs that do
-/// not (returns with their own numbering, a late line) are the "suspects": only they are
-/// hashed, and each row's run start is checked against them in one more pass, so an order
-/// split into several runs still gets one code. `None` when suspects are too many to pay
-/// off (shuffled rows): the caller then interns every id.
+/// ones of its class ([`id_class`]): an export sorted by order, or by date with increasing
+/// order numbers. Runs that do not (a late line, an order continued further down) are the
+/// "suspects": only they are hashed, and each run start is checked against them in one more
+/// pass, so an order split into several runs still gets one code. `None` when suspects are
+/// too many to pay off (shuffled rows): the caller then interns every id.
 fn order_run_codes(columns: &[Texts<'_>]) -> Option<OrderRuns> {
     let rows: usize = columns.iter().map(Texts::len).sum();
     let mut codes: Vec<Vec<u32>> = Vec::with_capacity(columns.len());
     let mut count = 0u32;
     let mut prev: Option<(&str, u32)> = None;
-    let mut last_max: Option<&str> = None;
+    // Per class, the greatest id so far.
+    let mut lanes: Vec<((usize, &str), &str)> = Vec::with_capacity(ID_CLASSES);
     let mut suspects: Vec<(u32, &str)> = Vec::new();
     let limit = 4096 + rows / 64;
     for t in columns {
@@ -1330,9 +1339,20 @@ fn order_run_codes(columns: &[Texts<'_>]) -> Option<OrderRuns> {
             }
             let code = count;
             count = count.checked_add(1).filter(|&c| c < NONE)?;
-            if last_max.is_none_or(|m| id_after(s, m)) {
-                last_max = Some(s);
-            } else {
+            let class = id_class(s);
+            let fresh = match lanes.iter().position(|(c, _)| *c == class) {
+                Some(k) if s > lanes[k].1 => {
+                    lanes[k].1 = s;
+                    true
+                }
+                Some(_) => false,
+                None if lanes.len() < ID_CLASSES => {
+                    lanes.push((class, s));
+                    true
+                }
+                None => false,
+            };
+            if !fresh {
                 suspects.push((code, s));
                 if suspects.len() > limit {
                     return None;
@@ -1354,8 +1374,8 @@ fn order_run_codes(columns: &[Texts<'_>]) -> Option<OrderRuns> {
         }
         let suspect = |c: u32| is_suspect[c as usize / 64] >> (c % 64) & 1 == 1;
         // One forward pass: a run equal to a suspect id always comes before it (a later
-        // non-suspect run's id is after every earlier id), so `first` is final by the time
-        // a suspect run is reached.
+        // non-suspect run's id is after every earlier id of its class, and equal ids have
+        // the same class), so `first` is final by the time a suspect run is reached.
         let mut prev_code = NONE;
         for (t, out) in columns.iter().zip(codes.iter_mut()) {
             for (i, c) in out.iter_mut().enumerate() {
