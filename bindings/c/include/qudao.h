@@ -903,6 +903,34 @@ typedef struct {
   qudao_time_unit unit;
 } qudao_customer_options;
 
+// Customer lines as host arrays (struct of arrays), for `qudao_customers_from_lines`: only
+// what a per-customer summary reads, without master data.
+//
+// Every non-NULL array has `rows` elements. Money is in minor units of the currency.
+// Versioning: `struct_size` must be `sizeof(qudao_customer_line_columns)`.
+// Ownership: the host owns the struct and every array; the library reads them during the call
+// and retains nothing after it returns.
+typedef struct {
+  // `sizeof(qudao_customer_line_columns)`.
+  uint32_t struct_size;
+  // Number of lines.
+  size_t rows;
+  // Customer ids (UTF-8). Required.
+  const qudao_str *customer;
+  // Order ids (UTF-8); an order has one customer. Required.
+  const qudao_str *order;
+  // Days since 1970-01-01 (years 1900–2199). Required.
+  const int32_t *date;
+  // Net amounts, minor units: not negative on sales, not positive on returns. Required.
+  const int64_t *amount;
+  // 0 sale, 1 return. NULL: a line with a negative amount is a return.
+  const uint8_t *kind;
+  // Cost of goods, minor units (margins need it). NULL: no costs.
+  const int64_t *cost;
+  // Non-zero where `cost` is given. NULL: every cost is given (when `cost` is not NULL).
+  const uint8_t *cost_valid;
+} qudao_customer_line_columns;
+
 // Host arrays that `qudao_customers_columns` fills, one element per row (struct of
 // arrays). Leave an array NULL to skip its column.
 //
@@ -1943,6 +1971,37 @@ qudao_status qudao_customers_compute(const qudao_dataset *ds,
                                      const qudao_customer_options *opts,
                                      const qudao_customers **out,
                                      qudao_error **err);
+
+// Summarise customer lines as of `opts->as_of`, like `qudao_customers_compute` but straight
+// from host arrays of customer, order, date, amount (and kind, cost): no master data and no
+// data set, for hosts that only want RFM or lifetime-value inputs. The same lines give the
+// same summary either way.
+//
+// `currency` is an ISO 4217 code (`currency_len` bytes of UTF-8), or NULL with length 0 for
+// CNY. Errors: the first bad line is `QUDAO_STATUS_DATA_ERROR` naming source `lines`, its
+// 1-based row and the column (an empty id, a date out of range, a kind other than 0 or 1,
+// an amount or cost of the wrong sign, an order named with two customers); a bad option or
+// currency is
+// `QUDAO_STATUS_INVALID_ARGUMENT`.
+// On success `*out` receives a new reference (free with `qudao_customers_free`); its rows
+// name customers as the lines do.
+// Nullability: `cols`, `opts` and `out` must not be NULL; `currency` may be NULL when
+// `currency_len` is 0; `err` may be NULL.
+// Lifetime: nothing the host passes is retained after the call returns.
+// Thread safety: may be called from any thread; uses all cores.
+//
+// # Safety
+// `cols` points to a `qudao_customer_line_columns` whose non-NULL arrays each hold `rows`
+// elements (and whose `qudao_str` elements point to `len` readable bytes); `currency` points
+// to `currency_len` readable bytes; `opts` is a valid `qudao_customer_options`; `out` is
+// valid for writing one pointer; `err` is NULL or valid for writing one pointer. None of the
+// host's memory is modified by another thread during the call.
+qudao_status qudao_customers_from_lines(const qudao_customer_line_columns *cols,
+                                        const uint8_t *currency,
+                                        size_t currency_len,
+                                        const qudao_customer_options *opts,
+                                        const qudao_customers **out,
+                                        qudao_error **err);
 
 // Add a reference to a customer summary and return it (the same pointer); NULL gives NULL.
 //

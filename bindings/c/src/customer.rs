@@ -13,9 +13,9 @@ pub mod rfm;
 
 use std::sync::Arc;
 
-use qudao_core::Date;
 use qudao_core::customer::{CustomerOptions, CustomerSummary, Frequency, TimeUnit};
 use qudao_core::date::{MAX_YEAR, MIN_YEAR};
+use qudao_core::{Date, TxKind};
 
 use crate::args;
 use crate::bytes::qudao_bytes;
@@ -437,6 +437,161 @@ pub unsafe extern "C" fn qudao_customers_compute(
             Arc::from_raw(ds)
         };
         let summary = CustomerSummary::compute(&dataset.inner, options)?;
+        // SAFETY: `out` is non-NULL and valid for writes (the caller's contract).
+        unsafe { hand_out(out, qudao_customers { dataset, summary }) };
+        Ok(())
+    })
+}
+
+/// Customer lines as host arrays (struct of arrays), for `qudao_customers_from_lines`: only
+/// what a per-customer summary reads, without master data.
+///
+/// Every non-NULL array has `rows` elements. Money is in minor units of the currency.
+/// Versioning: `struct_size` must be `sizeof(qudao_customer_line_columns)`.
+/// Ownership: the host owns the struct and every array; the library reads them during the call
+/// and retains nothing after it returns.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct qudao_customer_line_columns {
+    /// `sizeof(qudao_customer_line_columns)`.
+    pub struct_size: u32,
+    /// Number of lines.
+    pub rows: usize,
+    /// Customer ids (UTF-8). Required.
+    pub customer: *const args::qudao_str,
+    /// Order ids (UTF-8); an order has one customer. Required.
+    pub order: *const args::qudao_str,
+    /// Days since 1970-01-01 (years 1900–2199). Required.
+    pub date: *const i32,
+    /// Net amounts, minor units: not negative on sales, not positive on returns. Required.
+    pub amount: *const i64,
+    /// 0 sale, 1 return. NULL: a line with a negative amount is a return.
+    pub kind: *const u8,
+    /// Cost of goods, minor units (margins need it). NULL: no costs.
+    pub cost: *const i64,
+    /// Non-zero where `cost` is given. NULL: every cost is given (when `cost` is not NULL).
+    pub cost_valid: *const u8,
+}
+
+/// Summarise customer lines as of `opts->as_of`, like `qudao_customers_compute` but straight
+/// from host arrays of customer, order, date, amount (and kind, cost): no master data and no
+/// data set, for hosts that only want RFM or lifetime-value inputs. The same lines give the
+/// same summary either way.
+///
+/// `currency` is an ISO 4217 code (`currency_len` bytes of UTF-8), or NULL with length 0 for
+/// CNY. Errors: the first bad line is `QUDAO_STATUS_DATA_ERROR` naming source `lines`, its
+/// 1-based row and the column (an empty id, a date out of range, a kind other than 0 or 1,
+/// an amount or cost of the wrong sign, an order named with two customers); a bad option or
+/// currency is
+/// `QUDAO_STATUS_INVALID_ARGUMENT`.
+/// On success `*out` receives a new reference (free with `qudao_customers_free`); its rows
+/// name customers as the lines do.
+/// Nullability: `cols`, `opts` and `out` must not be NULL; `currency` may be NULL when
+/// `currency_len` is 0; `err` may be NULL.
+/// Lifetime: nothing the host passes is retained after the call returns.
+/// Thread safety: may be called from any thread; uses all cores.
+///
+/// # Safety
+/// `cols` points to a `qudao_customer_line_columns` whose non-NULL arrays each hold `rows`
+/// elements (and whose `qudao_str` elements point to `len` readable bytes); `currency` points
+/// to `currency_len` readable bytes; `opts` is a valid `qudao_customer_options`; `out` is
+/// valid for writing one pointer; `err` is NULL or valid for writing one pointer. None of the
+/// host's memory is modified by another thread during the call.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn qudao_customers_from_lines(
+    cols: *const qudao_customer_line_columns,
+    currency: *const u8,
+    currency_len: usize,
+    opts: *const qudao_customer_options,
+    out: *mut *const qudao_customers,
+    err: *mut *mut qudao_error,
+) -> qudao_status {
+    ffi!(err: err, nonnull: [cols, opts, out], {
+        // SAFETY: `opts` is a valid options struct (the caller's contract).
+        let options = unsafe { customer_options(opts) }?;
+        // SAFETY: `currency` is `currency_len` readable bytes (the caller's contract).
+        let code = unsafe { args::text(currency, currency_len, "currency") }?;
+        let currency = if code.is_empty() {
+            qudao_core::Currency::default()
+        } else {
+            qudao_core::Currency::from_code(code).map_err(|e| Failure::invalid("currency", e))?
+        };
+        // SAFETY: `cols` is valid for reads of the struct (the caller's contract).
+        let size = unsafe { std::ptr::addr_of!((*cols).struct_size).read_unaligned() };
+        if size as usize != size_of::<qudao_customer_line_columns>() {
+            return Err(Failure::invalid(
+                "cols",
+                format!(
+                    "struct_size is {size}, this library knows qudao_customer_line_columns of \
+                     {} bytes; set struct_size = sizeof(qudao_customer_line_columns)",
+                    size_of::<qudao_customer_line_columns>()
+                ),
+            ));
+        }
+        // SAFETY: the struct is complete (size checked); its fields are plain integers and
+        // pointers, valid for any bit pattern.
+        let c = unsafe { cols.read_unaligned() };
+        let n = c.rows;
+        // SAFETY (all below): each non-NULL array has `rows` elements (the caller's contract).
+        let customer = unsafe { args::slice(c.customer, n, "cols->customer") }?;
+        let order = unsafe { args::slice(c.order, n, "cols->order") }?;
+        let date = unsafe { args::slice(c.date, n, "cols->date") }?;
+        let amount = unsafe { args::slice(c.amount, n, "cols->amount") }?;
+        let optional = |p: *const u8, name: &str| -> Result<Option<&[u8]>, Failure> {
+            if p.is_null() {
+                Ok(None)
+            } else {
+                // SAFETY: see above.
+                unsafe { args::slice(p, n, name) }.map(Some)
+            }
+        };
+        let kind = optional(c.kind, "cols->kind")?;
+        let cost_valid = optional(c.cost_valid, "cols->cost_valid")?;
+        let cost = if c.cost.is_null() {
+            None
+        } else {
+            // SAFETY: see above.
+            Some(unsafe { args::slice(c.cost, n, "cols->cost") }?)
+        };
+        let mut b = qudao_core::lines::CustomerLines::builder(currency);
+        for i in 0..n {
+            let text = |col: &[args::qudao_str], name: &str| {
+                // SAFETY: each `qudao_str` was given as valid for the call (the contract).
+                unsafe { args::str_of(col[i], &|| format!("cols->{name}[{i}]")) }
+            };
+            let kind = match kind.map(|k| k[i]) {
+                None if amount[i] < 0 => TxKind::Return,
+                None | Some(0) => TxKind::Sale,
+                Some(1) => TxKind::Return,
+                Some(k) => {
+                    let at = qudao_core::Location {
+                        source: "lines".into(),
+                        line: i as u64 + 1,
+                        column: Some("kind".into()),
+                        value: Some(k.to_string()),
+                    };
+                    Err(qudao_core::Error::data(at, "kind is 0 (sale) or 1 (return)"))?
+                }
+            };
+            let cost = match (cost, cost_valid) {
+                (None, _) => None,
+                (Some(c), None) => Some(c[i]),
+                (Some(c), Some(v)) => (v[i] != 0).then_some(c[i]),
+            };
+            b.push(&qudao_core::lines::CustomerLine {
+                customer: text(customer, "customer")?,
+                order: text(order, "order")?,
+                date: Date(date[i]),
+                amount: amount[i],
+                kind,
+                cost,
+            })?;
+        }
+        let lines = b.finish();
+        let summary = lines.summarise(options)?;
+        let dataset = Arc::new(qudao_dataset {
+            inner: lines.id_dataset(),
+        });
         // SAFETY: `out` is non-NULL and valid for writes (the caller's contract).
         unsafe { hand_out(out, qudao_customers { dataset, summary }) };
         Ok(())

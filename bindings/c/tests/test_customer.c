@@ -146,6 +146,91 @@ static void test_summary(void) {
   qudao_customers_free(c);
 }
 
+static qudao_str str_of(const char *s) {
+  qudao_str v;
+  v.ptr = (const uint8_t *)s;
+  v.len = strlen(s);
+  return v;
+}
+
+/* A summary straight from customer lines: no master data, no data set. */
+static void test_from_lines(void) {
+  const char *customer[] = {"C2", "C2", "C1", "C1", "C2"};
+  const char *order[] = {"O1", "O1", "O2", "R1", "O3"};
+  int64_t amount[] = {1000, 500, 700, -200, 300};
+  uint8_t kind[] = {0, 0, 0, 1, 0};
+  int32_t date[5];
+  qudao_str cust[5], ord[5];
+  qudao_customer_line_columns cols;
+  qudao_customer_options opts;
+  qudao_customer_columns out;
+  const qudao_customers *c = NULL;
+  qudao_error *err = NULL;
+  const uint8_t *id = NULL;
+  size_t i, len = 0;
+  int64_t monetary[2];
+  uint32_t orders[2];
+
+  for (i = 0; i < 5; i++) {
+    cust[i] = str_of(customer[i]);
+    ord[i] = str_of(order[i]);
+    date[i] = day("2025-03-01") + (int32_t)i;
+  }
+  memset(&cols, 0, sizeof cols);
+  cols.struct_size = sizeof cols;
+  cols.rows = 5;
+  cols.customer = cust;
+  cols.order = ord;
+  cols.date = date;
+  cols.amount = amount;
+  cols.kind = kind;
+  qudao_customer_options_init(&opts);
+  opts.as_of = day("2025-03-31");
+  opts.frequency = QUDAO_FREQUENCY_DISTINCT_ORDERS;
+  CHECK_STATUS(qudao_customers_from_lines(&cols, TEXT("CNY"), &opts, &c, &err), QUDAO_STATUS_OK,
+               err);
+  CHECK(qudao_customers_len(c) == 2);
+  memset(&out, 0, sizeof out);
+  out.struct_size = sizeof out;
+  out.rows = 2;
+  out.monetary = monetary;
+  out.orders = orders;
+  CHECK_STATUS(qudao_customers_columns(c, &out, &err), QUDAO_STATUS_OK, err);
+  CHECK_STATUS(qudao_customers_id(c, 0, &id, &len, &err), QUDAO_STATUS_OK, err);
+  CHECK(len == 2 && memcmp(id, "C1", 2) == 0);
+  CHECK(monetary[0] == 500 && orders[0] == 1);
+  CHECK(monetary[1] == 1800 && orders[1] == 2);
+  qudao_customers_free(c);
+  c = NULL;
+
+  /* The first bad line is named: an order with two customers. */
+  ord[2] = str_of("O1");
+  CHECK_STATUS(qudao_customers_from_lines(&cols, NULL, 0, &opts, &c, &err),
+               QUDAO_STATUS_DATA_ERROR, err);
+  CHECK(h_message_has(err, "already belongs"));
+  CHECK(h_message_has(err, "3"));
+  CHECK(c == NULL);
+  qudao_error_free(err);
+  err = NULL;
+  ord[2] = str_of("O2");
+  kind[1] = 7;
+  CHECK_STATUS(qudao_customers_from_lines(&cols, NULL, 0, &opts, &c, &err),
+               QUDAO_STATUS_DATA_ERROR, err);
+  CHECK(h_message_has(err, "kind"));
+  qudao_error_free(err);
+  err = NULL;
+  kind[1] = 0;
+  CHECK_STATUS(qudao_customers_from_lines(&cols, TEXT("NOPE"), &opts, &c, &err),
+               QUDAO_STATUS_INVALID_ARGUMENT, err);
+  qudao_error_free(err);
+  err = NULL;
+  cols.struct_size = 8;
+  CHECK_STATUS(qudao_customers_from_lines(&cols, NULL, 0, &opts, &c, &err),
+               QUDAO_STATUS_INVALID_ARGUMENT, err);
+  CHECK(h_message_has(err, "struct_size"));
+  qudao_error_free(err);
+}
+
 static void test_bad_options(void) {
   const qudao_dataset *ds = load("tiny");
   qudao_customer_options opts;
@@ -694,6 +779,7 @@ int main(int argc, char **argv) {
   test_free_null();
   test_dates();
   test_summary();
+  test_from_lines();
   test_bad_options();
   test_rfm();
   test_schemas();
