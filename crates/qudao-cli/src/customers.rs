@@ -14,6 +14,53 @@ use qudao::segment::SegmentScheme;
 use crate::report::{Context, Section};
 use crate::text::{count, left, money, percent, right};
 
+/// The same summary from the bare lines (customer, order, date, amount, kind, cost), as a
+/// notebook without master data would compute it, compared row by row.
+fn lines_check(data: &qudao::Dataset, opts: CustomerOptions, want: &CustomerSummary) -> String {
+    use qudao::lines::{CustomerLine, CustomerLines};
+    let mut b = CustomerLines::builder(data.currency().clone());
+    for c in &data.transactions.chunks {
+        for i in 0..c.len() {
+            let order = data.transactions.order_id(c.order[i]);
+            let line = CustomerLine {
+                customer: data.master.customers.id(c.customer[i]),
+                order: &order,
+                date: qudao::Date(c.date[i]),
+                amount: c.amount[i],
+                kind: if c.is_return(i) {
+                    qudao::TxKind::Return
+                } else {
+                    qudao::TxKind::Sale
+                },
+                cost: c.cost_of(i),
+            };
+            if let Err(e) = b.push(&line) {
+                return format!("From the bare lines: {e}");
+            }
+        }
+    }
+    let lines = b.finish();
+    match lines.summarise(opts) {
+        Ok(got) => {
+            let same = got.len() == want.len()
+                && (0..got.len()).all(|r| {
+                    lines.customers().id(got.code(r)) == data.master.customers.id(want.code(r))
+                        && got.values(r) == want.values(r)
+                });
+            format!(
+                "From the bare lines alone (customer, order, date, amount, kind, cost; no master data): {} customers, {}.",
+                count(got.len() as u64),
+                if same {
+                    "the same table"
+                } else {
+                    "A DIFFERENT TABLE"
+                }
+            )
+        }
+        Err(e) => format!("From the bare lines: {e}"),
+    }
+}
+
 /// Customers: segments, ABC, tiers, lifetime value.
 #[derive(Debug)]
 pub struct Customers {
@@ -46,6 +93,8 @@ impl Section for Customers {
             "monetary = net of returns; quintile scores by rank, ties by customer id. {} with only returns left out.",
             count(t.only_returns().len() as u64)
         )?;
+
+        writeln!(out, "{}", lines_check(cx.data, opts, &t))?;
 
         writeln!(out, "\nRFM segments (rfm-11) / RFM 客户分群")?;
         let scheme = SegmentScheme::eleven_segment();
