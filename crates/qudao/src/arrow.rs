@@ -1243,13 +1243,14 @@ fn check_lines(
 ) {
     use crate::customer::SummaryLines;
     use crate::lines::{amount_problem, cost_problem, owner_problem};
-    let mut known_bad = vec![false; chunk.len()];
+    // Rows already bad (none, usually: then nothing is allocated).
+    let mut known_bad = vec![false; if bad.is_empty() { 0 } else { chunk.len() }];
     for b in bad.iter() {
         known_bad[b.row] = true;
     }
     let amount = chunk.amount();
-    for (i, &skip) in known_bad.iter().enumerate() {
-        if skip {
+    for i in 0..chunk.len() {
+        if known_bad.get(i) == Some(&true) {
             continue;
         }
         let kind = if chunk.is_return(i) {

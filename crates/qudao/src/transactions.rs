@@ -21,12 +21,29 @@ pub enum TxKind {
 }
 
 impl TxKind {
-    /// Parse `sale` / `return` (case-insensitive).
+    /// Parse `sale` / `return` (case-insensitive, surrounding spaces allowed).
+    ///
+    /// ```
+    /// use qudao::TxKind;
+    /// assert_eq!(TxKind::parse("sale"), Some(TxKind::Sale));
+    /// assert_eq!(TxKind::parse(" Return "), Some(TxKind::Return));
+    /// assert_eq!(TxKind::parse("SALE"), Some(TxKind::Sale));
+    /// assert_eq!(TxKind::parse("refund"), None);
+    /// ```
     pub fn parse(text: &str) -> Option<TxKind> {
-        match text.trim().to_ascii_lowercase().as_str() {
-            "sale" => Some(TxKind::Sale),
-            "return" => Some(TxKind::Return),
-            _ => None,
+        // The usual spellings first, without allocating: this runs once per line.
+        match text {
+            "sale" => return Some(TxKind::Sale),
+            "return" => return Some(TxKind::Return),
+            _ => {}
+        }
+        let t = text.trim();
+        if t.eq_ignore_ascii_case("sale") {
+            Some(TxKind::Sale)
+        } else if t.eq_ignore_ascii_case("return") {
+            Some(TxKind::Return)
+        } else {
+            None
         }
     }
 
