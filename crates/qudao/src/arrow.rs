@@ -1248,8 +1248,7 @@ fn check_lines(
     for b in bad.iter() {
         known_bad[b.row] = true;
     }
-    let amount = chunk.amount();
-    for i in 0..chunk.len() {
+    for (i, &amount) in chunk.amount().iter().enumerate() {
         if known_bad.get(i) == Some(&true) {
             continue;
         }
@@ -1259,8 +1258,8 @@ fn check_lines(
             TxKind::Sale
         };
         let line_cost = chunk.cost_of(i);
-        let (column, value, problem) = if let Some(p) = amount_problem(kind, amount[i]) {
-            ("amount", amount[i].to_string(), p.to_owned())
+        let (column, value, problem) = if let Some(p) = amount_problem(kind, amount) {
+            ("amount", amount.to_string(), p.to_owned())
         } else if let Some(p) = line_cost.and_then(|c| cost_problem(kind, c)) {
             ("cost", line_cost.unwrap_or(0).to_string(), p.to_owned())
         } else if let Err(owner) = builder.claim(chunk.order[i], chunk.customer[i]) {
