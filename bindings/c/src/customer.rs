@@ -532,16 +532,19 @@ pub unsafe extern "C" fn qudao_customers_from_lines(
         // pointers, valid for any bit pattern.
         let c = unsafe { cols.read_unaligned() };
         let n = c.rows;
-        // SAFETY (all below): each non-NULL array has `rows` elements (the caller's contract).
+        // SAFETY: each non-NULL array has `rows` elements (the caller's contract).
         let customer = unsafe { args::slice(c.customer, n, "cols->customer") }?;
+        // SAFETY: as above.
         let order = unsafe { args::slice(c.order, n, "cols->order") }?;
+        // SAFETY: as above.
         let date = unsafe { args::slice(c.date, n, "cols->date") }?;
+        // SAFETY: as above.
         let amount = unsafe { args::slice(c.amount, n, "cols->amount") }?;
         let optional = |p: *const u8, name: &str| -> Result<Option<&[u8]>, Failure> {
             if p.is_null() {
                 Ok(None)
             } else {
-                // SAFETY: see above.
+                // SAFETY: each non-NULL array has `rows` elements (the caller's contract).
                 unsafe { args::slice(p, n, name) }.map(Some)
             }
         };
@@ -550,7 +553,7 @@ pub unsafe extern "C" fn qudao_customers_from_lines(
         let cost = if c.cost.is_null() {
             None
         } else {
-            // SAFETY: see above.
+            // SAFETY: each non-NULL array has `rows` elements (the caller's contract).
             Some(unsafe { args::slice(c.cost, n, "cols->cost") }?)
         };
         let mut b = qudao_core::lines::CustomerLines::builder(currency);
