@@ -286,21 +286,7 @@ fn chunk_from_batch(
     let quantity = int_column(&mut cx, "quantity", 0, false)?;
     let unit_price = int_column(&mut cx, "unit_price", exponent, true)?;
     let amount = int_column(&mut cx, "amount", exponent, true)?;
-    let (cost, cost_valid) = match cx.column("cost") {
-        None => (Column::default(), None),
-        Some(a) => {
-            let a = Arc::clone(a);
-            let values = int_values(&mut cx, "cost", &a, exponent, true)?;
-            let valid = (a.null_count() > 0).then(|| {
-                let mut b = Bitmap::default();
-                for i in 0..n {
-                    b.push(a.is_valid(i));
-                }
-                b
-            });
-            (values, valid)
-        }
-    };
+    let (cost, cost_valid) = cost_column(&mut cx, exponent)?;
     let kinds = kind_column(&mut cx, "kind")?;
     let original_order = if cx.column("original_order").is_some() {
         let (o, k) = order_column(&mut cx, builder, "original_order", false)?;
@@ -360,9 +346,7 @@ fn chunk_from_batch(
                 "customer",
                 Some(builder.master().customers.id(row.customer).to_owned()),
                 RejectReason::BadValue,
-                format!(
-                    "the order already belongs to customer {other:?}; an order has one customer"
-                ),
+                crate::transactions::owner_problem(&other),
             );
         } else if dup.is_duplicate_line(row.order, row.line) {
             known_bad[i] = true;
@@ -400,6 +384,23 @@ fn chunk_from_batch(
         return Ok((chunk, Some(kept)));
     }
     Ok((chunk, None))
+}
+
+/// The optional `cost` column: values (empty without the column) and, when some are null,
+/// which lines have one.
+fn cost_column(cx: &mut Ctx<'_>, exponent: u8) -> Result<(Column<i64>, Option<Bitmap>)> {
+    let Some(a) = cx.column("cost").map(Arc::clone) else {
+        return Ok((Column::default(), None));
+    };
+    let values = int_values(cx, "cost", &a, exponent, true)?;
+    let valid = (a.null_count() > 0).then(|| {
+        let mut b = Bitmap::default();
+        for i in 0..a.len() {
+            b.push(a.is_valid(i));
+        }
+        b
+    });
+    Ok((values, valid))
 }
 
 fn reject_rows(builder: &mut DatasetBuilder, bad: &mut [Bad], source: &str) -> Result<()> {
@@ -1165,7 +1166,6 @@ fn line_chunk_from_batch(
     source: &str,
     orders: Option<Vec<u32>>,
 ) -> Result<(crate::lines::LineChunk, Vec<Bad>)> {
-    let n = batch.num_rows();
     let mut cx = Ctx {
         batch,
         source,
@@ -1189,21 +1189,7 @@ fn line_chunk_from_batch(
             returns.push(v < 0);
         }
     }
-    let (cost, cost_valid) = match cx.column("cost") {
-        None => (Column::default(), None),
-        Some(a) => {
-            let a = Arc::clone(a);
-            let values = int_values(&mut cx, "cost", &a, exponent, true)?;
-            let valid = (a.null_count() > 0).then(|| {
-                let mut b = Bitmap::default();
-                for i in 0..n {
-                    b.push(a.is_valid(i));
-                }
-                b
-            });
-            (values, valid)
-        }
-    };
+    let (cost, cost_valid) = cost_column(&mut cx, exponent)?;
     let customer = line_ids(&mut cx, builder, "customer")?;
     let order = match orders {
         Some(codes) => {

@@ -46,6 +46,7 @@ use crate::intern::{FxHashMap, Interner, NONE};
 use crate::master::{Customers, MasterData};
 use crate::money::Currency;
 use crate::transactions::TxKind;
+pub(crate) use crate::transactions::{amount_problem, cost_problem, owner_problem};
 
 /// Lines per chunk of the row-wise builder.
 const CHUNK_LINES: usize = 1 << 17;
@@ -455,33 +456,6 @@ pub(crate) fn date_problem(day: i32) -> Option<&'static str> {
     let lo = Date::from_ymd(MIN_YEAR, 1, 1).map_or(i32::MIN, |d| d.0);
     let hi = Date::from_ymd(MAX_YEAR, 12, 31).map_or(i32::MAX, |d| d.0);
     (!(lo..=hi).contains(&day)).then_some("date outside the years 1900–2199")
-}
-
-/// What is wrong with an amount of a line of `kind`, if anything.
-#[inline]
-pub(crate) fn amount_problem(kind: TxKind, amount: i64) -> Option<&'static str> {
-    match kind {
-        TxKind::Sale if amount < 0 => Some("a sale has a non-negative amount"),
-        TxKind::Return if amount > 0 => Some("a return has a non-positive amount"),
-        _ => None,
-    }
-}
-
-/// What is wrong with a cost of a line of `kind`, if anything.
-#[inline]
-pub(crate) fn cost_problem(kind: TxKind, cost: i64) -> Option<&'static str> {
-    match kind {
-        TxKind::Sale if cost < 0 => Some("the cost of a sale is not negative"),
-        TxKind::Return if cost > 0 => {
-            Some("the cost of a return is not positive (it reverses the cost of the sale)")
-        }
-        _ => None,
-    }
-}
-
-/// The message of an order claimed by a second customer.
-pub(crate) fn owner_problem(other: &str) -> String {
-    format!("the order already belongs to customer {other:?}; an order has one customer")
 }
 
 #[cfg(test)]

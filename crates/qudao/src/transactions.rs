@@ -476,59 +476,34 @@ impl TxBuilder {
             );
         }
         match kind {
-            TxKind::Sale => {
-                if row.quantity < 0 {
-                    return bad(
-                        "quantity",
-                        RejectReason::OutOfRange,
-                        "a sale has a positive quantity (returns are kind `return`)",
-                    );
-                }
-                if row.amount < 0 {
-                    return bad(
-                        "amount",
-                        RejectReason::OutOfRange,
-                        "a sale has a non-negative amount",
-                    );
-                }
-                if row.original_order != NONE {
-                    return bad(
-                        "original_order",
-                        RejectReason::BadValue,
-                        "only returns name an original order",
-                    );
-                }
-                if row.cost.is_some_and(|c| c < 0) {
-                    return bad(
-                        "cost",
-                        RejectReason::OutOfRange,
-                        "the cost of a sale is not negative",
-                    );
-                }
+            TxKind::Sale if row.quantity < 0 => {
+                return bad(
+                    "quantity",
+                    RejectReason::OutOfRange,
+                    "a sale has a positive quantity (returns are kind `return`)",
+                );
             }
-            TxKind::Return => {
-                if row.quantity > 0 {
-                    return bad(
-                        "quantity",
-                        RejectReason::OutOfRange,
-                        "a return has a negative quantity",
-                    );
-                }
-                if row.amount > 0 {
-                    return bad(
-                        "amount",
-                        RejectReason::OutOfRange,
-                        "a return has a non-positive amount",
-                    );
-                }
-                if row.cost.is_some_and(|c| c > 0) {
-                    return bad(
-                        "cost",
-                        RejectReason::OutOfRange,
-                        "the cost of a return is not positive (it reverses the cost of the sale)",
-                    );
-                }
+            TxKind::Return if row.quantity > 0 => {
+                return bad(
+                    "quantity",
+                    RejectReason::OutOfRange,
+                    "a return has a negative quantity",
+                );
             }
+            _ => {}
+        }
+        if let Some(p) = amount_problem(kind, row.amount) {
+            return bad("amount", RejectReason::OutOfRange, p);
+        }
+        if kind == TxKind::Sale && row.original_order != NONE {
+            return bad(
+                "original_order",
+                RejectReason::BadValue,
+                "only returns name an original order",
+            );
+        }
+        if let Some(p) = row.cost.and_then(|c| cost_problem(kind, c)) {
+            return bad("cost", RejectReason::OutOfRange, p);
         }
         Ok(())
     }
@@ -802,6 +777,33 @@ pub(crate) fn split_rows(chunks: &[TxChunk], threads: usize) -> Vec<Vec<(usize, 
         }
     }
     ranges
+}
+
+/// What is wrong with the amount of a line of `kind`, if anything.
+#[inline]
+pub(crate) fn amount_problem(kind: TxKind, amount: i64) -> Option<&'static str> {
+    match kind {
+        TxKind::Sale if amount < 0 => Some("a sale has a non-negative amount"),
+        TxKind::Return if amount > 0 => Some("a return has a non-positive amount"),
+        _ => None,
+    }
+}
+
+/// What is wrong with the cost of a line of `kind`, if anything.
+#[inline]
+pub(crate) fn cost_problem(kind: TxKind, cost: i64) -> Option<&'static str> {
+    match kind {
+        TxKind::Sale if cost < 0 => Some("the cost of a sale is not negative"),
+        TxKind::Return if cost > 0 => {
+            Some("the cost of a return is not positive (it reverses the cost of the sale)")
+        }
+        _ => None,
+    }
+}
+
+/// The message of an order named with a second customer.
+pub(crate) fn owner_problem(other: &str) -> String {
+    format!("the order already belongs to customer {other:?}; an order has one customer")
 }
 
 #[cfg(test)]
