@@ -282,9 +282,11 @@ impl CustomerLinesBuilder {
     }
 
     /// Add one line; a bad line is an error naming its 1-based row (counted over every
-    /// line pushed) and column, and is not added.
+    /// line pushed, bad ones included, so it matches the host's row after a skipped line)
+    /// and column, and is not added.
     pub fn push(&mut self, line: &CustomerLine<'_>) -> Result<()> {
-        let row = self.rows + 1;
+        self.rows += 1;
+        let row = self.rows;
         if line.customer.is_empty() {
             return Err(self.error(row, "customer", None, "`customer` is empty"));
         }
@@ -314,7 +316,6 @@ impl CustomerLinesBuilder {
         c.returns.push(line.kind == TxKind::Return);
         c.cost.push(line.cost.unwrap_or(0));
         c.cost_valid.push(line.cost.is_some());
-        self.rows = row;
         if self.current.customer.len() >= CHUNK_LINES {
             self.seal();
         }
@@ -590,7 +591,9 @@ mod tests {
                 }
                 other => panic!("expected a data error, got {other:?}"),
             }
-            // The bad line was not added; the good one stays.
+            // The bad line was not added; the good one stays, and the next line is row 3.
+            let e = b.push(&CustomerLine { order: "", ..ok }).unwrap_err();
+            assert!(matches!(e, Error::Data { location, .. } if location.line == 3));
             assert_eq!(b.finish().len(), 1);
         }
     }
