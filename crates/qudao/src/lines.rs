@@ -122,13 +122,7 @@ impl SummaryLines for LineChunk {
     }
     #[inline]
     fn cost_of(&self, i: usize) -> Option<i64> {
-        if self.cost.is_empty() {
-            return None;
-        }
-        match &self.cost_valid {
-            Some(b) if !b.get(i) => None,
-            _ => Some(self.cost[i]),
-        }
+        crate::transactions::cost_at(&self.cost, self.cost_valid.as_ref(), i)
     }
     #[inline]
     fn has_cost(&self) -> bool {

@@ -107,13 +107,7 @@ impl TxChunk {
     /// The cost of line `i`, if known.
     #[inline]
     pub fn cost_of(&self, i: usize) -> Option<i64> {
-        if self.cost.is_empty() {
-            return None;
-        }
-        match &self.cost_valid {
-            Some(b) if !b.get(i) => None,
-            _ => Some(self.cost[i]),
-        }
+        cost_at(&self.cost, self.cost_valid.as_ref(), i)
     }
 
     /// Whether line `i` is a return.
@@ -777,6 +771,18 @@ pub(crate) fn split_rows(chunks: &[TxChunk], threads: usize) -> Vec<Vec<(usize, 
         }
     }
     ranges
+}
+
+/// The cost of line `i` of a cost column (empty: no costs) and its mask (`None`: all given).
+#[inline]
+pub(crate) fn cost_at(cost: &Column<i64>, valid: Option<&Bitmap>, i: usize) -> Option<i64> {
+    if cost.is_empty() {
+        return None;
+    }
+    match valid {
+        Some(b) if !b.get(i) => None,
+        _ => Some(cost[i]),
+    }
 }
 
 /// What is wrong with the amount of a line of `kind`, if anything.
