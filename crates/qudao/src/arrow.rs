@@ -28,7 +28,7 @@ use crate::column::{Bitmap, Column};
 use crate::dataset::{Dataset, DatasetBuilder};
 use crate::date::Date;
 use crate::error::{Error, Location, Result};
-use crate::intern::{FxHashMap, NONE};
+use crate::intern::{FxHashMap, NONE, same_id};
 use crate::master::MasterData;
 use crate::reject::{RejectReason, Rejection, Strictness};
 use crate::summary::{Summary, SummaryRow};
@@ -1318,7 +1318,7 @@ fn order_run_codes(columns: &[Texts<'_>]) -> Option<OrderRuns> {
                 continue;
             };
             if let Some((p, code)) = prev
-                && p == s
+                && same_id(p.as_bytes(), s.as_bytes())
             {
                 out.push(code);
                 continue;
@@ -1428,7 +1428,7 @@ fn line_ids(
             match t.get(i) {
                 Some(s) if !s.is_empty() => {
                     let c = match last {
-                        Some((l, c)) if l == s => c,
+                        Some((l, c)) if same_id(l.as_bytes(), s.as_bytes()) => c,
                         _ => code(s),
                     };
                     last = Some((s, c));
