@@ -731,3 +731,70 @@ fn progress_is_reported_per_table() {
     }
     assert!(seen.iter().all(|s| s.1 == s.2 && s.2 > 0));
 }
+
+/// The transaction table is parsed on a second thread in batches of thousands of rows: bad
+/// rows spread over several batches must be rejected in file order with their own lines,
+/// the good ones kept in order, and a strict load must stop at the first bad row.
+#[test]
+fn bad_rows_across_parse_batches_keep_file_order() {
+    let dir = temp_dir("batches");
+    copy_files(&tiny(), &dir);
+    let header = std::fs::read_to_string(tiny().join("transactions.csv")).unwrap();
+    let header = header.lines().next().unwrap().to_owned();
+    let mut text = header + "\n";
+    // (file line, what is wrong) of the bad rows, in file order.
+    let mut want = Vec::new();
+    let rows = 50_000u64;
+    for i in 0..rows {
+        let line = i + 2;
+        let order = format!("B{i:06}");
+        let row = match i % 9_973 {
+            17 => {
+                want.push((line, RejectReason::BadValue));
+                format!("{order},1,2025-01-05,C1,P1,dist,TEA1,ZJ,sale,x,12.50,125.00,80.00,")
+            }
+            18 => {
+                want.push((line, RejectReason::MalformedRow));
+                format!("{order},1,2025-01-05,C1")
+            }
+            19 => {
+                want.push((line, RejectReason::UnknownReference));
+                format!("{order},1,2025-01-05,C1,P1,dist,NOPE,ZJ,sale,10,12.50,125.00,80.00,")
+            }
+            _ => format!("{order},1,2025-01-05,C1,P1,dist,TEA1,ZJ,sale,10,12.50,125.00,80.00,"),
+        };
+        text.push_str(&row);
+        text.push('\n');
+    }
+    std::fs::write(dir.join("transactions.csv"), text).unwrap();
+
+    let data = lenient_load(&dir);
+    let got: Vec<(u64, RejectReason)> = data
+        .rejections
+        .rejections
+        .iter()
+        .filter(|r| r.table == "transactions")
+        .map(|r| (r.location.line, r.reason))
+        .collect();
+    assert_eq!(want.len(), 18);
+    assert_eq!(got, want);
+    // The kept rows, in file order.
+    let tx = &data.transactions;
+    let kept: Vec<String> = tx
+        .chunks
+        .iter()
+        .flat_map(|c| c.order.iter().map(|&o| tx.order_id(o)))
+        .collect();
+    let bad: Vec<u64> = want.iter().map(|&(line, _)| line - 2).collect();
+    let good: Vec<String> = (0..rows)
+        .filter(|i| !bad.contains(i))
+        .map(|i| format!("B{i:06}"))
+        .collect();
+    assert_eq!(kept, good);
+
+    let (file, line, column, _, _) = data_error(load_dir(&dir, &strict()));
+    assert_eq!(
+        (file.as_str(), line, column),
+        ("transactions.csv", 19, s("quantity"))
+    );
+}

@@ -1070,11 +1070,14 @@ impl Loader<'_> {
     }
 
     /// The transaction table, the hot path: one reused record, bytes parsed in place.
+    /// Read the transaction table. Two threads in a pipeline: one reads and parses the CSV
+    /// ([`TxParser`]) into batches, this one resolves the ids and adds the rows in file order,
+    /// so codes, rejections and their order are those of a single pass.
     fn transactions(&self, b: &mut DatasetBuilder) -> Result<()> {
         let Some(path) = self.files.paths.get("transactions") else {
             return Err(Error::invalid_argument("files", "no transactions file"));
         };
-        let mut reader = TableReader::open(path, "transactions", TX_COLS, self.opts)?;
+        let reader = TableReader::open(path, "transactions", TX_COLS, self.opts)?;
         let mut columns = HashMap::new();
         for &(col, _) in TX_COLS {
             if reader.meta.pos(col).is_some() {
@@ -1083,180 +1086,349 @@ impl Loader<'_> {
         }
         b.set_source(reader.meta.source.clone(), columns);
         b.reserve(estimate_rows(path, reader.total));
+        let mut parser = TxParser::new(reader, self.currency.clone())?;
 
-        let i_order = reader.required("order")?;
-        let i_line = reader.required("line")?;
-        let i_date = reader.required("date")?;
-        let i_customer = reader.required("customer")?;
-        let i_channel = reader.required("channel")?;
-        let i_product = reader.required("product")?;
-        let i_territory = reader.required("territory")?;
-        let i_quantity = reader.required("quantity")?;
-        let i_unit_price = reader.required("unit_price")?;
-        let i_amount = reader.required("amount")?;
-        let i_partner = reader.meta.pos("partner");
-        let i_kind = reader.meta.pos("kind");
-        let i_cost = reader.meta.pos("cost");
-        let i_original = reader.meta.pos("original_order");
-        let exp = self.currency.exponent;
-        let currency = self.currency;
-
-        macro_rules! bad {
-            ($line:expr, $col:literal, $raw:expr, $reason:expr, $msg:expr) => {{
-                b.reject(
+        std::thread::scope(|scope| {
+            let (full_tx, full_rx) = std::sync::mpsc::sync_channel::<Result<TxBatch>>(2);
+            let (empty_tx, empty_rx) = std::sync::mpsc::channel::<TxBatch>();
+            let producer = scope.spawn(move || {
+                loop {
+                    let mut batch = empty_rx.try_recv().unwrap_or_default();
+                    batch.clear();
+                    let more = parser.fill(&mut batch);
+                    let last = !matches!(more, Ok(true));
+                    if full_tx.send(more.map(|_| batch)).is_err() || last {
+                        break;
+                    }
+                }
+                parser.reader.done();
+            });
+            let consumed = (|| -> Result<()> {
+                for batch in &full_rx {
+                    let batch = batch?;
+                    for row in &batch.rows {
+                        match row {
+                            ParsedTx::Row(r) => b.push(&r.input(&batch.text), r.source_line)?,
+                            ParsedTx::Bad(bad) => b.reject(
+                                "transactions",
+                                bad.line,
+                                bad.column,
+                                bad.value.as_deref(),
+                                bad.reason,
+                                bad.message.clone(),
+                            )?,
+                        }
+                    }
+                    // The parser may be done already; then the batch is simply dropped.
+                    let _ = empty_tx.send(batch);
+                }
+                Ok(())
+            })();
+            // On an error here, hang up so the parser stops at its next batch.
+            drop(full_rx);
+            if producer.join().is_err() {
+                return Err(Error::invalid_argument(
                     "transactions",
-                    $line,
-                    Some($col),
-                    Some(&String::from_utf8_lossy($raw)),
-                    $reason,
-                    $msg,
-                )?;
-                continue;
-            }};
-        }
-        macro_rules! id {
-            ($line:expr, $raw:expr, $col:literal) => {
-                match std::str::from_utf8($raw) {
-                    Ok("") => bad!(
-                        $line,
-                        $col,
-                        $raw,
-                        RejectReason::MissingValue,
-                        concat!("`", $col, "` is required")
-                    ),
-                    Ok(s) => s,
-                    Err(_) => bad!($line, $col, $raw, RejectReason::BadValue, "not valid UTF-8"),
-                }
-            };
-        }
-        macro_rules! opt_id {
-            ($line:expr, $raw:expr, $col:literal) => {
-                match std::str::from_utf8($raw) {
-                    Ok("") => None,
-                    Ok(s) => Some(s),
-                    Err(_) => bad!($line, $col, $raw, RejectReason::BadValue, "not valid UTF-8"),
-                }
-            };
-        }
-        macro_rules! money {
-            ($line:expr, $raw:expr, $col:literal) => {
-                match parse_minor($raw, exp) {
-                    Ok(v) => v,
-                    Err(e) => bad!(
-                        $line,
-                        $col,
-                        $raw,
-                        money_reason(&e),
-                        format!("{e} ({currency})")
-                    ),
-                }
-            };
-        }
+                    "the CSV parser thread panicked",
+                ));
+            }
+            consumed
+        })
+    }
+}
 
-        loop {
-            let line = match reader.next()? {
-                Next::End => break,
-                Next::Malformed { line, found } => {
-                    b.reject(
-                        "transactions",
-                        line,
-                        None,
-                        None,
-                        RejectReason::MalformedRow,
-                        reader.malformed_message(found),
-                    )?;
-                    continue;
+/// Rows a parsed batch holds: enough to keep both threads busy, small enough to stay in cache.
+const TX_BATCH_ROWS: usize = 16 * 1024;
+
+/// A batch of parsed transaction rows, their ids back to back in `text`.
+#[derive(Default)]
+struct TxBatch {
+    text: String,
+    rows: Vec<ParsedTx>,
+}
+
+impl TxBatch {
+    fn clear(&mut self) {
+        self.text.clear();
+        self.rows.clear();
+    }
+}
+
+/// One row of the transaction table: parsed, or why it is rejected.
+enum ParsedTx {
+    Row(TxFields),
+    Bad(Box<BadRow>),
+}
+
+/// A rejected row (or cell) as [`DatasetBuilder::reject`] takes it.
+struct BadRow {
+    line: u64,
+    column: Option<&'static str>,
+    value: Option<String>,
+    reason: RejectReason,
+    message: String,
+}
+
+/// Where an id is in the batch text.
+#[derive(Clone, Copy, Default)]
+struct Span {
+    start: u32,
+    end: u32,
+}
+
+impl Span {
+    /// An absent optional id.
+    const NONE: Span = Span {
+        start: u32::MAX,
+        end: u32::MAX,
+    };
+
+    fn get(self, text: &str) -> &str {
+        text.get(self.start as usize..self.end as usize)
+            .unwrap_or_default()
+    }
+
+    fn opt(self, text: &str) -> Option<&str> {
+        (self.start != u32::MAX).then(|| self.get(text))
+    }
+}
+
+/// The fields of one parsed transaction row.
+struct TxFields {
+    source_line: u64,
+    order: Span,
+    customer: Span,
+    partner: Span,
+    channel: Span,
+    product: Span,
+    territory: Span,
+    original_order: Span,
+    order_line: u32,
+    date: Date,
+    kind: TxKind,
+    quantity: i64,
+    unit_price: i64,
+    amount: i64,
+    cost: Option<i64>,
+}
+
+impl TxFields {
+    fn input<'t>(&self, text: &'t str) -> TxInput<'t> {
+        TxInput {
+            order: self.order.get(text),
+            line: self.order_line,
+            date: self.date,
+            customer: self.customer.get(text),
+            partner: self.partner.opt(text),
+            channel: self.channel.get(text),
+            product: self.product.get(text),
+            territory: self.territory.get(text),
+            kind: self.kind,
+            quantity: self.quantity,
+            unit_price: self.unit_price,
+            amount: self.amount,
+            cost: self.cost,
+            original_order: self.original_order.opt(text),
+        }
+    }
+}
+
+/// Reads the transaction table and parses its cells: numbers, dates, money, kinds and the
+/// UTF-8 of ids. Ids are resolved by the consumer.
+struct TxParser {
+    reader: TableReader,
+    currency: Currency,
+    i_order: usize,
+    i_line: usize,
+    i_date: usize,
+    i_customer: usize,
+    i_channel: usize,
+    i_product: usize,
+    i_territory: usize,
+    i_quantity: usize,
+    i_unit_price: usize,
+    i_amount: usize,
+    i_partner: Option<usize>,
+    i_kind: Option<usize>,
+    i_cost: Option<usize>,
+    i_original: Option<usize>,
+}
+
+impl TxParser {
+    fn new(reader: TableReader, currency: Currency) -> Result<TxParser> {
+        Ok(TxParser {
+            i_order: reader.required("order")?,
+            i_line: reader.required("line")?,
+            i_date: reader.required("date")?,
+            i_customer: reader.required("customer")?,
+            i_channel: reader.required("channel")?,
+            i_product: reader.required("product")?,
+            i_territory: reader.required("territory")?,
+            i_quantity: reader.required("quantity")?,
+            i_unit_price: reader.required("unit_price")?,
+            i_amount: reader.required("amount")?,
+            i_partner: reader.meta.pos("partner"),
+            i_kind: reader.meta.pos("kind"),
+            i_cost: reader.meta.pos("cost"),
+            i_original: reader.meta.pos("original_order"),
+            reader,
+            currency,
+        })
+    }
+
+    /// Parse up to [`TX_BATCH_ROWS`] rows into `batch`; whether the file has more.
+    fn fill(&mut self, batch: &mut TxBatch) -> Result<bool> {
+        while batch.rows.len() < TX_BATCH_ROWS {
+            let row = match self.reader.next()? {
+                Next::End => return Ok(false),
+                Next::Malformed { line, found } => ParsedTx::Bad(Box::new(BadRow {
+                    line,
+                    column: None,
+                    value: None,
+                    reason: RejectReason::MalformedRow,
+                    message: self.reader.malformed_message(found),
+                })),
+                Next::Row(line) => {
+                    let mark = batch.text.len();
+                    match self.parse(line, &mut batch.text) {
+                        Ok(fields) => ParsedTx::Row(fields),
+                        Err(bad) => {
+                            batch.text.truncate(mark);
+                            ParsedTx::Bad(bad)
+                        }
+                    }
                 }
-                Next::Row(line) => line,
             };
-            let rec = &reader.rec;
-            let f = |i: usize| rec.get(i).unwrap_or(b"");
-            let order = id!(line, f(i_order), "order");
-            let raw = f(i_line);
-            let order_line = match parse_int(raw) {
-                Ok(v) => match u32::try_from(v) {
-                    Ok(v) => v,
-                    Err(_) => bad!(
-                        line,
-                        "line",
+            batch.rows.push(row);
+        }
+        Ok(true)
+    }
+
+    /// Parse the current record (file line `line`), copying its ids into `text`.
+    fn parse(&self, line: u64, text: &mut String) -> std::result::Result<TxFields, Box<BadRow>> {
+        let rec = &self.reader.rec;
+        let f = |i: usize| rec.get(i).unwrap_or(b"");
+        let exp = self.currency.exponent;
+        let currency = &self.currency;
+        let bad = |col: &'static str, raw: &[u8], reason: RejectReason, message: String| {
+            Box::new(BadRow {
+                line,
+                column: Some(col),
+                value: Some(String::from_utf8_lossy(raw).into_owned()),
+                reason,
+                message,
+            })
+        };
+        let mut id = |col: &'static str, raw: &[u8], required: bool| match std::str::from_utf8(raw)
+        {
+            Ok("") if required => Err(bad(
+                col,
+                raw,
+                RejectReason::MissingValue,
+                format!("`{col}` is required"),
+            )),
+            Ok("") => Ok(Span::NONE),
+            Ok(v) => {
+                let start = text.len();
+                text.push_str(v);
+                match (u32::try_from(start), u32::try_from(text.len())) {
+                    (Ok(start), Ok(end)) => Ok(Span { start, end }),
+                    _ => Err(bad(
+                        col,
                         raw,
-                        RejectReason::OutOfRange,
-                        "line number out of range"
-                    ),
-                },
-                Err(r) => bad!(line, "line", raw, r, int_message(r)),
-            };
-            let raw = f(i_date);
-            let date = match Date::parse(raw) {
-                Ok(d) => d,
-                Err(e) => {
-                    let bad = date_bad("date", e);
-                    bad!(line, "date", raw, bad.reason, bad.message)
+                        RejectReason::BadValue,
+                        "id too long".to_owned(),
+                    )),
                 }
-            };
-            let customer = id!(line, f(i_customer), "customer");
-            let partner = match i_partner {
-                Some(i) => opt_id!(line, f(i), "partner"),
-                None => None,
-            };
-            let channel = id!(line, f(i_channel), "channel");
-            let product = id!(line, f(i_product), "product");
-            let territory = id!(line, f(i_territory), "territory");
-            let raw = f(i_quantity);
-            let quantity = match parse_int(raw) {
-                Ok(v) => v,
-                Err(r) => bad!(line, "quantity", raw, r, int_message(r)),
-            };
-            let unit_price = money!(line, f(i_unit_price), "unit_price");
-            let amount = money!(line, f(i_amount), "amount");
-            let cost = match i_cost {
-                Some(i) if !f(i).is_empty() => Some(money!(line, f(i), "cost")),
-                _ => None,
-            };
-            let original_order = match i_original {
-                Some(i) => opt_id!(line, f(i), "original_order"),
-                None => None,
-            };
-            let kind = match i_kind.map(f) {
-                Some(raw) if !raw.is_empty() => match raw {
-                    b"sale" => TxKind::Sale,
-                    b"return" => TxKind::Return,
-                    _ => match std::str::from_utf8(raw).ok().and_then(TxKind::parse) {
-                        Some(k) => k,
-                        None => bad!(
-                            line,
+            }
+            Err(_) => Err(bad(
+                col,
+                raw,
+                RejectReason::BadValue,
+                "not valid UTF-8".to_owned(),
+            )),
+        };
+        let money = |col: &'static str, raw: &[u8]| {
+            parse_minor(raw, exp)
+                .map_err(|e| bad(col, raw, money_reason(&e), format!("{e} ({currency})")))
+        };
+        // Cells in the order the single-pass reader checked them, so the reported cell of a
+        // row with several problems is unchanged.
+        let order = id("order", f(self.i_order), true)?;
+        let raw = f(self.i_line);
+        let order_line = match parse_int(raw) {
+            Ok(v) => u32::try_from(v).map_err(|_| {
+                bad(
+                    "line",
+                    raw,
+                    RejectReason::OutOfRange,
+                    "line number out of range".to_owned(),
+                )
+            })?,
+            Err(r) => return Err(bad("line", raw, r, int_message(r).to_owned())),
+        };
+        let raw = f(self.i_date);
+        let date = Date::parse(raw).map_err(|e| {
+            let b = date_bad("date", e);
+            bad("date", raw, b.reason, b.message)
+        })?;
+        let customer = id("customer", f(self.i_customer), true)?;
+        let partner = match self.i_partner {
+            Some(i) => id("partner", f(i), false)?,
+            None => Span::NONE,
+        };
+        let channel = id("channel", f(self.i_channel), true)?;
+        let product = id("product", f(self.i_product), true)?;
+        let territory = id("territory", f(self.i_territory), true)?;
+        let raw = f(self.i_quantity);
+        let quantity =
+            parse_int(raw).map_err(|r| bad("quantity", raw, r, int_message(r).to_owned()))?;
+        let unit_price = money("unit_price", f(self.i_unit_price))?;
+        let amount = money("amount", f(self.i_amount))?;
+        let cost = match self.i_cost {
+            Some(i) if !f(i).is_empty() => Some(money("cost", f(i))?),
+            _ => None,
+        };
+        let original_order = match self.i_original {
+            Some(i) => id("original_order", f(i), false)?,
+            None => Span::NONE,
+        };
+        let kind = match self.i_kind.map(f) {
+            Some(raw) if !raw.is_empty() => match raw {
+                b"sale" => TxKind::Sale,
+                b"return" => TxKind::Return,
+                _ => std::str::from_utf8(raw)
+                    .ok()
+                    .and_then(TxKind::parse)
+                    .ok_or_else(|| {
+                        bad(
                             "kind",
                             raw,
                             RejectReason::BadValue,
-                            "not one of: sale, return"
-                        ),
-                    },
-                },
-                _ if quantity < 0 => TxKind::Return,
-                _ => TxKind::Sale,
-            };
-            b.push(
-                &TxInput {
-                    order,
-                    line: order_line,
-                    date,
-                    customer,
-                    partner,
-                    channel,
-                    product,
-                    territory,
-                    kind,
-                    quantity,
-                    unit_price,
-                    amount,
-                    cost,
-                    original_order,
-                },
-                line,
-            )?;
-        }
-        reader.done();
-        Ok(())
+                            "not one of: sale, return".to_owned(),
+                        )
+                    })?,
+            },
+            _ if quantity < 0 => TxKind::Return,
+            _ => TxKind::Sale,
+        };
+        Ok(TxFields {
+            source_line: line,
+            order,
+            customer,
+            partner,
+            channel,
+            product,
+            territory,
+            original_order,
+            order_line,
+            date,
+            kind,
+            quantity,
+            unit_price,
+            amount,
+            cost,
+        })
     }
 }
 
