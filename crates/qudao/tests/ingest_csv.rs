@@ -798,3 +798,81 @@ fn bad_rows_across_parse_batches_keep_file_order() {
         ("transactions.csv", 19, s("quantity"))
     );
 }
+
+/// Lines without quotes are split without the CSV state machine; a quote hands the rest of
+/// the file to the CSV reader. Line numbers must agree across the hand-over, with CRLF line
+/// ends, blank lines, a quoted field spanning two lines and no newline at the end.
+#[test]
+fn plain_lines_hand_over_to_the_csv_reader_at_the_first_quote() {
+    let header = std::fs::read_to_string(tiny().join("transactions.csv")).unwrap();
+    let header = header.lines().next().unwrap().to_owned();
+    let row = |order: &str, product: &str, quantity: &str| {
+        format!("{order},1,2025-01-05,C1,P1,dist,{product},ZJ,sale,{quantity},12.50,125.00,80.00,")
+    };
+    let with_quote = [
+        format!("{header}\r\n"),
+        format!("{}\r\n", row("B0", "TEA1", "10")), // line 2
+        "\r\n".to_owned(),                          // 3, blank
+        format!("{}\n", row("B1", "TEA1", "x")),    // 4, bad quantity
+        "\n".to_owned(),                            // 5, blank
+        format!("{}\n", row("B2", "TEA1", "10")),   // 6
+        "B3,1,2025-01-05,C1\n".to_owned(),          // 7, malformed
+        format!("{}\n", row("B4", "\"TEA1\"", "10")), // 8, quoted: the CSV reader from here
+        format!("{}\n", row("B5", "TEA1", "x")),    // 9, bad quantity
+        format!("{}\n", row("B6", "\"TE\nA1\"", "10")), // 10-11, unknown product
+        format!("{}\r\n", row("B7", "TEA1", "x")),  // 12, bad quantity
+        row("B8", "TEA1", "10"),                    // 13, no newline
+    ]
+    .concat();
+    let plain_only = [
+        format!("{header}\r\n"),
+        format!("{}\r\n", row("B0", "TEA1", "10")),
+        "\r\n".to_owned(),
+        format!("{}\n", row("B1", "TEA1", "x")),
+        "\n".to_owned(),
+        format!("{}\n", row("B2", "TEA1", "10")),
+        "B3,1,2025-01-05,C1\n".to_owned(),
+        row("B8", "TEA1", "10"),
+    ]
+    .concat();
+    use RejectReason::{BadValue, MalformedRow, UnknownReference};
+    let cases = [
+        (
+            with_quote,
+            vec![
+                (4, BadValue),
+                (7, MalformedRow),
+                (9, BadValue),
+                (10, UnknownReference),
+                (12, BadValue),
+            ],
+            vec!["B0", "B2", "B4", "B8"],
+        ),
+        (
+            plain_only,
+            vec![(4, BadValue), (7, MalformedRow)],
+            vec!["B0", "B2", "B8"],
+        ),
+    ];
+    for (text, want_rejected, want_kept) in cases {
+        let dir = temp_dir("plain");
+        copy_files(&tiny(), &dir);
+        std::fs::write(dir.join("transactions.csv"), &text).unwrap();
+        let data = lenient_load(&dir);
+        let rejected: Vec<(u64, RejectReason)> = data
+            .rejections
+            .rejections
+            .iter()
+            .filter(|r| r.table == "transactions")
+            .map(|r| (r.location.line, r.reason))
+            .collect();
+        assert_eq!(rejected, want_rejected);
+        let tx = &data.transactions;
+        let kept: Vec<String> = tx
+            .chunks
+            .iter()
+            .flat_map(|c| c.order.iter().map(|&o| tx.order_id(o)))
+            .collect();
+        assert_eq!(kept, want_kept);
+    }
+}
