@@ -83,7 +83,7 @@ impl LastId {
     #[inline]
     fn get(&mut self, id: &str, lookup: impl FnOnce(&str) -> Option<u32>) -> Option<u32> {
         if let Some(c) = self.code
-            && self.text == id
+            && crate::intern::same_id(self.text.as_bytes(), id.as_bytes())
         {
             return Some(c);
         }

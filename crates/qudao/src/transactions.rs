@@ -710,17 +710,31 @@ pub(crate) fn excessive_returns(
     };
     // (sold, returned so far) per key that some return uses.
     let mut sold: FxHashMap<(bool, u32, u32), (i64, i64)> = FxHashMap::default();
+    // The orders and customers those keys name: most sale lines have neither, and a bit test
+    // spares them the two hash probes.
+    let mut orders = CodeBits::default();
+    let mut customers = CodeBits::default();
     for &r in &returns {
-        sold.insert(key(r), (0, 0));
+        let k = key(r);
+        if k.0 {
+            orders.insert(k.1);
+        } else {
+            customers.insert(k.1);
+        }
+        sold.insert(k, (0, 0));
     }
     for c in parts {
         for i in 0..c.quantity.len() {
             let q = c.quantity[i];
             if q > 0 {
-                if let Some(e) = sold.get_mut(&(true, c.order[i], c.product[i])) {
+                if orders.may_contain(c.order[i])
+                    && let Some(e) = sold.get_mut(&(true, c.order[i], c.product[i]))
+                {
                     e.0 = e.0.saturating_add(q);
                 }
-                if let Some(e) = sold.get_mut(&(false, c.customer[i], c.product[i])) {
+                if customers.may_contain(c.customer[i])
+                    && let Some(e) = sold.get_mut(&(false, c.customer[i], c.product[i]))
+                {
                     e.0 = e.0.saturating_add(q);
                 }
             }
@@ -740,6 +754,38 @@ pub(crate) fn excessive_returns(
     }
     bad.sort_unstable_by_key(|b| (b.0, b.1));
     bad
+}
+
+/// A set of codes as bits, for a quick "certainly not in it". Codes past [`CodeBits::MAX`]
+/// (integer order ids used as codes) are not stored: for them it always answers "maybe".
+#[derive(Default)]
+struct CodeBits {
+    bits: Vec<u64>,
+}
+
+impl CodeBits {
+    /// Largest code stored as a bit (16 MiB of bits).
+    const MAX: u32 = 1 << 27;
+
+    fn insert(&mut self, code: u32) {
+        if code < Self::MAX {
+            let w = code as usize / 64;
+            if w >= self.bits.len() {
+                self.bits.resize(w + 1, 0);
+            }
+            self.bits[w] |= 1 << (code % 64);
+        }
+    }
+
+    #[inline]
+    fn may_contain(&self, code: u32) -> bool {
+        if code >= Self::MAX {
+            return true;
+        }
+        self.bits
+            .get(code as usize / 64)
+            .is_some_and(|w| w >> (code % 64) & 1 == 1)
+    }
 }
 
 /// The rows of `chunks` split for `threads` workers (0: one per core; at most 64, and at most
