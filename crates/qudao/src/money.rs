@@ -164,9 +164,10 @@ pub fn parse_minor(text: &[u8], exponent: u8) -> Result<i64, MoneyError> {
     if digits.is_empty() {
         return Err(MoneyError::Invalid);
     }
-    // i128 so that i64::MIN's magnitude fits before the sign is applied.
-    const LIMIT: i128 = 1 << 63;
-    let mut acc: i128 = 0;
+    // The magnitude in u64, so that i64::MIN's fits before the sign is applied (and the loop
+    // stays in 64-bit arithmetic: this runs for every money cell of a file).
+    const LIMIT: u64 = 1 << 63;
+    let mut acc: u64 = 0;
     let mut seen_digit = false;
     let mut decimals: u32 = 0;
     let mut in_fraction = false;
@@ -174,7 +175,7 @@ pub fn parse_minor(text: &[u8], exponent: u8) -> Result<i64, MoneyError> {
         match b {
             b'0'..=b'9' => {
                 seen_digit = true;
-                let d = i128::from(b - b'0');
+                let d = u64::from(b - b'0');
                 if in_fraction {
                     if decimals >= u32::from(exponent) {
                         if d != 0 {
@@ -184,10 +185,10 @@ pub fn parse_minor(text: &[u8], exponent: u8) -> Result<i64, MoneyError> {
                     }
                     decimals += 1;
                 }
-                acc = acc * 10 + d;
-                if acc > LIMIT {
-                    return Err(MoneyError::Overflow);
-                }
+                acc = match acc.checked_mul(10).and_then(|a| a.checked_add(d)) {
+                    Some(a) if a <= LIMIT => a,
+                    _ => return Err(MoneyError::Overflow),
+                };
             }
             b'.' if !in_fraction => in_fraction = true,
             _ => return Err(MoneyError::Invalid),
@@ -196,9 +197,16 @@ pub fn parse_minor(text: &[u8], exponent: u8) -> Result<i64, MoneyError> {
     if !seen_digit {
         return Err(MoneyError::Invalid);
     }
-    acc *= 10i128.pow(u32::from(exponent) - decimals);
-    let signed = if negative { -acc } else { acc };
-    i64::try_from(signed).map_err(|_| MoneyError::Overflow)
+    let acc = 10u64
+        .checked_pow(u32::from(exponent) - decimals)
+        .and_then(|scale| acc.checked_mul(scale))
+        .ok_or(MoneyError::Overflow)?;
+    if negative {
+        // Down to i64::MIN, whose magnitude is LIMIT.
+        0i64.checked_sub_unsigned(acc).ok_or(MoneyError::Overflow)
+    } else {
+        i64::try_from(acc).map_err(|_| MoneyError::Overflow)
+    }
 }
 
 /// Format an `i128` amount of minor units as decimal text.
@@ -265,6 +273,24 @@ mod tests {
         );
         assert_eq!(
             parse_minor(b"92233720368547758.08", 2),
+            Err(MoneyError::Overflow)
+        );
+        assert_eq!(
+            parse_minor(b"-92233720368547758.08", 2),
+            Ok(i64::MIN),
+            "the smallest amount fits"
+        );
+        assert_eq!(
+            parse_minor(b"-92233720368547758.09", 2),
+            Err(MoneyError::Overflow)
+        );
+        // Too big only once scaled to minor units.
+        assert_eq!(
+            parse_minor(b"922337203685477580", 2),
+            Err(MoneyError::Overflow)
+        );
+        assert_eq!(
+            parse_minor(b"18446744073709551616", 0),
             Err(MoneyError::Overflow)
         );
     }

@@ -876,3 +876,37 @@ fn plain_lines_hand_over_to_the_csv_reader_at_the_first_quote() {
         assert_eq!(kept, want_kept);
     }
 }
+
+/// Ids are checked as UTF-8 per cell unless the line is plain ASCII: a bad byte is rejected
+/// with its column, and a valid non-ASCII id reaches the master data lookup.
+#[test]
+fn non_ascii_ids_on_plain_lines() {
+    let header = std::fs::read_to_string(tiny().join("transactions.csv")).unwrap();
+    let header = header.lines().next().unwrap().to_owned();
+    let mut bytes = format!("{header}\n").into_bytes();
+    bytes.extend_from_slice(b"B0,1,2025-01-05,C1,P1,dist,TEA1,ZJ,sale,10,12.50,125.00,80.00,\n");
+    bytes.extend_from_slice(b"B1,1,2025-01-05,C\xff,P1,dist,TEA1,ZJ,sale,10,12.50,125.00,80.00,\n");
+    bytes.extend_from_slice(
+        "B2,1,2025-01-05,C1,P1,dist,茶,ZJ,sale,10,12.50,125.00,80.00,\n".as_bytes(),
+    );
+    bytes.extend_from_slice(b"B3,1,2025-01-05,C1,P1,dist,TEA1,ZJ,sale,10,12.50,125.00,80.00,\n");
+    let dir = temp_dir("utf8");
+    copy_files(&tiny(), &dir);
+    std::fs::write(dir.join("transactions.csv"), &bytes).unwrap();
+    let data = lenient_load(&dir);
+    let rejected: Vec<(u64, Option<String>, RejectReason)> = data
+        .rejections
+        .rejections
+        .iter()
+        .filter(|r| r.table == "transactions")
+        .map(|r| (r.location.line, r.location.column.clone(), r.reason))
+        .collect();
+    assert_eq!(
+        rejected,
+        vec![
+            (3, s("customer"), RejectReason::BadValue),
+            (4, s("product"), RejectReason::UnknownReference),
+        ]
+    );
+    assert_eq!(data.transactions.len(), 2);
+}

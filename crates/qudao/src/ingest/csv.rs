@@ -690,6 +690,12 @@ impl TableReader {
         Ok(())
     }
 
+    /// Whether the current record is known to be all ASCII.
+    #[inline]
+    fn ascii_record(&self) -> bool {
+        self.plain.as_ref().is_some_and(|p| p.ascii)
+    }
+
     /// The field `i` of the current record (empty past its end).
     #[inline]
     fn field(&self, i: usize) -> &[u8] {
@@ -802,6 +808,8 @@ struct PlainLines {
     next_line: u64,
     /// Field bounds of the current record in `buf`.
     fields: Vec<(usize, usize)>,
+    /// Whether the current record is all ASCII (so its fields need no UTF-8 check).
+    ascii: bool,
 }
 
 /// Bytes read from the file at a time.
@@ -820,6 +828,7 @@ impl PlainLines {
             record_byte: byte,
             next_line,
             fields: Vec::new(),
+            ascii: false,
         }
     }
 
@@ -869,6 +878,7 @@ impl PlainLines {
             self.record_byte = self.byte;
             let mut a = s;
             let mut i = s;
+            let mut high = 0u64;
             let (text_end, next) = loop {
                 if let Some(w) = self.buf[..self.end].get(i..).and_then(<[u8]>::first_chunk) {
                     let w = u64::from_le_bytes(*w);
@@ -876,6 +886,7 @@ impl PlainLines {
                         | zero_bytes(w ^ splat(b'"'))
                         | zero_bytes(w ^ splat(b'\r'));
                     if stop == 0 {
+                        high |= w;
                         let mut commas = zero_bytes(w ^ splat(b','));
                         while commas != 0 {
                             let k = i + (commas.trailing_zeros() / 8) as usize;
@@ -910,7 +921,7 @@ impl PlainLines {
                         _ => return Ok(Plain::NeedsCsv),
                     },
                     Some(b'"') => return Ok(Plain::NeedsCsv),
-                    Some(_) => {}
+                    Some(&b) => high |= u64::from(b),
                 }
                 i += 1;
             };
@@ -919,6 +930,7 @@ impl PlainLines {
             self.start = next;
             if text_end > s {
                 self.fields.push((a, text_end));
+                self.ascii = high & splat(0x80) == 0;
                 return Ok(Plain::Record);
             }
             // An empty line: skipped, as the CSV reader does.
@@ -1502,7 +1514,19 @@ impl TxParser {
 
     /// Parse up to [`TX_BATCH_ROWS`] rows into `batch`; whether the file has more.
     fn fill(&mut self, batch: &mut TxBatch) -> Result<bool> {
-        while batch.rows.len() < TX_BATCH_ROWS {
+        // Ids are collected as bytes, each checked as UTF-8 (or its line known ASCII), and
+        // the batch's text made a `String` once at the end.
+        let mut text = std::mem::take(&mut batch.text).into_bytes();
+        text.clear();
+        let more = self.fill_rows(&mut batch.rows, &mut text);
+        batch.text = String::from_utf8(text).map_err(|_| {
+            Error::invalid_argument("transactions", "internal: an id passed as UTF-8 is not")
+        })?;
+        more
+    }
+
+    fn fill_rows(&mut self, rows: &mut Vec<ParsedTx>, text: &mut Vec<u8>) -> Result<bool> {
+        while rows.len() < TX_BATCH_ROWS {
             let row = match self.reader.next()? {
                 Next::End => return Ok(false),
                 Next::Malformed { line, found } => ParsedTx::Bad(Box::new(BadRow {
@@ -1513,25 +1537,26 @@ impl TxParser {
                     message: self.reader.malformed_message(found),
                 })),
                 Next::Row(line) => {
-                    let mark = batch.text.len();
-                    match self.parse(line, &mut batch.text) {
+                    let mark = text.len();
+                    match self.parse(line, text) {
                         Ok(fields) => ParsedTx::Row(fields),
                         Err(bad) => {
-                            batch.text.truncate(mark);
+                            text.truncate(mark);
                             ParsedTx::Bad(bad)
                         }
                     }
                 }
             };
-            batch.rows.push(row);
+            rows.push(row);
         }
         Ok(true)
     }
 
     /// Parse the current record (file line `line`), copying its ids into `text`.
-    fn parse(&self, line: u64, text: &mut String) -> std::result::Result<TxFields, Box<BadRow>> {
+    fn parse(&self, line: u64, text: &mut Vec<u8>) -> std::result::Result<TxFields, Box<BadRow>> {
         let reader = &self.reader;
         let f = |i: usize| reader.field(i);
+        let ascii = reader.ascii_record();
         let exp = self.currency.exponent;
         let currency = &self.currency;
         let bad = |col: &'static str, raw: &[u8], reason: RejectReason, message: String| {
@@ -1543,34 +1568,38 @@ impl TxParser {
                 message,
             })
         };
-        let mut id = |col: &'static str, raw: &[u8], required: bool| match std::str::from_utf8(raw)
-        {
-            Ok("") if required => Err(bad(
-                col,
-                raw,
-                RejectReason::MissingValue,
-                format!("`{col}` is required"),
-            )),
-            Ok("") => Ok(Span::NONE),
-            Ok(v) => {
-                let start = text.len();
-                text.push_str(v);
-                match (u32::try_from(start), u32::try_from(text.len())) {
-                    (Ok(start), Ok(end)) => Ok(Span { start, end }),
-                    _ => Err(bad(
+        let mut id = |col: &'static str, raw: &[u8], required: bool| {
+            if raw.is_empty() {
+                return if required {
+                    Err(bad(
                         col,
                         raw,
-                        RejectReason::BadValue,
-                        "id too long".to_owned(),
-                    )),
-                }
+                        RejectReason::MissingValue,
+                        format!("`{col}` is required"),
+                    ))
+                } else {
+                    Ok(Span::NONE)
+                };
             }
-            Err(_) => Err(bad(
-                col,
-                raw,
-                RejectReason::BadValue,
-                "not valid UTF-8".to_owned(),
-            )),
+            if !ascii && std::str::from_utf8(raw).is_err() {
+                return Err(bad(
+                    col,
+                    raw,
+                    RejectReason::BadValue,
+                    "not valid UTF-8".to_owned(),
+                ));
+            }
+            let start = text.len();
+            text.extend_from_slice(raw);
+            match (u32::try_from(start), u32::try_from(text.len())) {
+                (Ok(start), Ok(end)) => Ok(Span { start, end }),
+                _ => Err(bad(
+                    col,
+                    raw,
+                    RejectReason::BadValue,
+                    "id too long".to_owned(),
+                )),
+            }
         };
         let money = |col: &'static str, raw: &[u8]| {
             parse_minor(raw, exp)
