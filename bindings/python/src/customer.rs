@@ -2,7 +2,7 @@
 //! scores. Translation only: arguments are checked and converted, the core computes (with the
 //! GIL released), and results come back as Arrow tables.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use arrow_array::types::UInt32Type;
 use arrow_array::{
@@ -451,17 +451,35 @@ impl SegmentScheme {
 #[derive(Debug)]
 pub struct Rfm {
     inner: qudao::rfm::Rfm,
-    table: Table,
+    /// The per-customer table, built on first use: a caller after the segment counts or the
+    /// scorings does not pay for a million-row table.
+    table: OnceLock<Table>,
     segments: Table,
+    data: Arc<qudao::Dataset>,
+    summary: Arc<qudao::customer::CustomerSummary>,
+    scheme: qudao::segment::SegmentScheme,
 }
 
 impl Rfm {
     fn build(
-        data: &qudao::Dataset,
-        s: &qudao::customer::CustomerSummary,
-        scheme: &qudao::segment::SegmentScheme,
+        data: Arc<qudao::Dataset>,
+        summary: Arc<qudao::customer::CustomerSummary>,
+        scheme: qudao::segment::SegmentScheme,
         rfm: qudao::rfm::Rfm,
     ) -> qudao::Result<Rfm> {
+        Ok(Rfm {
+            segments: Self::segment_table(&data, &rfm)?,
+            table: OnceLock::new(),
+            inner: rfm,
+            data,
+            summary,
+            scheme,
+        })
+    }
+
+    /// One row per customer.
+    fn customer_table(&self) -> qudao::Result<Table> {
+        let (data, s, scheme, rfm) = (&*self.data, &*self.summary, &self.scheme, &self.inner);
         let cur = data.currency();
         let e = cur.exponent;
         let customers = &data.master.customers;
@@ -527,6 +545,13 @@ impl Rfm {
                 false,
             ),
         ];
+        table(columns, Some(&cur.code))
+    }
+
+    /// One row per segment.
+    fn segment_table(data: &qudao::Dataset, rfm: &qudao::rfm::Rfm) -> qudao::Result<Table> {
+        let cur = data.currency();
+        let e = cur.exponent;
         let rows = &rfm.segments;
         let text = |f: &dyn Fn(&qudao::rfm::SegmentSummaryRow) -> &str| -> ArrayRef {
             Arc::new(StringArray::from_iter_values(rows.iter().map(f)))
@@ -574,11 +599,7 @@ impl Rfm {
                 true,
             ),
         ];
-        Ok(Rfm {
-            table: table(columns, Some(&cur.code))?,
-            segments: table(summary, Some(&cur.code))?,
-            inner: rfm,
-        })
+        table(summary, Some(&cur.code))
     }
 }
 
@@ -590,10 +611,17 @@ impl Rfm {
         self.inner.scheme.clone()
     }
 
-    /// One row per customer (the summary's rows): raw values, scores, segment.
+    /// One row per customer (the summary's rows): raw values, scores, segment. Built on
+    /// first access.
     #[getter]
-    fn table(&self) -> Table {
-        self.table.clone()
+    fn table(&self, py: Python<'_>) -> PyResult<Table> {
+        entry(py, || {
+            if let Some(t) = self.table.get() {
+                return Ok(t.clone());
+            }
+            let built = run(py, || self.customer_table())?;
+            Ok(self.table.get_or_init(|| built).clone())
+        })
     }
 
     /// One row per segment of the scheme, in the scheme's order.
@@ -641,7 +669,7 @@ fn rfm(
                 Some(text) => qudao::document::parse_any(&text, Format::Json)?,
             };
             let r = qudao::rfm::analyze(&s, &rules, &scheme)?;
-            Rfm::build(&data, &s, &scheme, r)
+            Rfm::build(data, s, scheme, r)
         })
     })
 }

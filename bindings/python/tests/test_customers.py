@@ -233,6 +233,8 @@ def test_rfm_default_eleven_segments(summary: qudao.CustomerSummary) -> None:
     assert sum(s["customers"] for s in seg) == len(summary)
     monetary = sum(row["monetary"] for row in rows)
     assert sum(s["revenue"] for s in seg) == monetary
+    # The customer table is built on first access and kept: a second access is the same data.
+    assert r.table.to_pylist() == rows
     shares = [s["revenue_share"] for s in seg]
     assert all(isinstance(x, Decimal) for x in shares)
     assert abs(sum(shares) - 1) <= Decimal("0.000001") * len(seg)
