@@ -1109,7 +1109,8 @@ pub fn customer_lines_from_batches(
             }
         })
         .collect();
-    // Text order ids in every batch: coded by runs (see `order_run_codes`), not hashed.
+    // Text order ids in every batch: coded by runs (see `order_run_codes`), not hashed, on a
+    // second thread while this one reads the other columns.
     let texts: Option<Vec<Texts<'_>>> = batches
         .iter()
         .map(|b| {
@@ -1117,19 +1118,26 @@ pub fn customer_lines_from_batches(
                 .and_then(|a| Texts::of(a.as_ref()))
         })
         .collect();
-    let mut runs = texts.as_deref().and_then(order_run_codes);
     // Growing a big table rehashes it each time; most extracts have ≥ 10 lines a customer.
     let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
     builder.reserve_customers(rows / 10);
-    let mut parts = Vec::with_capacity(batches.len());
-    for (b, batch) in batches.iter().enumerate() {
-        let orders = runs.as_mut().map(|r| std::mem::take(&mut r.codes[b]));
-        parts.push(line_chunk_from_batch(
-            &mut builder,
-            batch,
-            &sources[b],
-            orders,
-        )?);
+    let (runs, parts) = std::thread::scope(|s| {
+        let runs = texts
+            .as_deref()
+            .map(|t| s.spawn(move || order_run_codes(t)));
+        let parts: Result<Vec<_>> = batches
+            .iter()
+            .zip(&sources)
+            .map(|(batch, source)| line_chunk_from_batch(&mut builder, batch, source))
+            .collect();
+        let runs = runs.and_then(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
+        (runs, parts)
+    });
+    let mut parts = parts?;
+    let mut runs = runs;
+    for (b, ((chunk, bad), source)) in parts.iter_mut().zip(&sources).enumerate() {
+        let codes = runs.as_mut().map(|r| std::mem::take(&mut r.codes[b]));
+        chunk.order = order_codes(&mut builder, &batches[b], source, bad, codes)?;
     }
     if let Some(r) = &runs {
         builder.add_run_orders(r.count, r.distinct);
@@ -1158,13 +1166,11 @@ pub fn customer_lines_from_batches(
     Ok(builder.finish())
 }
 
-/// The columns of one batch as a line chunk, and its bad rows so far. `orders` are the
-/// batch's order codes when they were coded by runs.
+/// The columns of one batch but the orders as a line chunk, and its bad rows so far.
 fn line_chunk_from_batch(
     builder: &mut crate::lines::CustomerLinesBuilder,
     batch: &RecordBatch,
     source: &str,
-    orders: Option<Vec<u32>>,
 ) -> Result<(crate::lines::LineChunk, Vec<Bad>)> {
     let mut cx = Ctx {
         batch,
@@ -1191,7 +1197,33 @@ fn line_chunk_from_batch(
     }
     let (cost, cost_valid) = cost_column(&mut cx, exponent)?;
     let customer = line_ids(&mut cx, builder, "customer")?;
-    let order = match orders {
+    let chunk = crate::lines::LineChunk {
+        customer,
+        order: Vec::new(),
+        date,
+        amount,
+        returns,
+        cost,
+        cost_valid,
+    };
+    Ok((chunk, cx.bad))
+}
+
+/// The order codes of one batch: `runs`, the batch's codes when they were coded by runs
+/// (an empty id is a bad row), else each id looked up.
+fn order_codes(
+    builder: &mut crate::lines::CustomerLinesBuilder,
+    batch: &RecordBatch,
+    source: &str,
+    bad: &mut Vec<Bad>,
+    runs: Option<Vec<u32>>,
+) -> Result<Vec<u32>> {
+    let mut cx = Ctx {
+        batch,
+        source,
+        bad: std::mem::take(bad),
+    };
+    let codes = match runs {
         Some(codes) => {
             for (i, &c) in codes.iter().enumerate() {
                 if c == NONE {
@@ -1208,16 +1240,8 @@ fn line_chunk_from_batch(
         }
         None => line_ids(&mut cx, builder, "order")?,
     };
-    let chunk = crate::lines::LineChunk {
-        customer,
-        order,
-        date,
-        amount,
-        returns,
-        cost,
-        cost_valid,
-    };
-    Ok((chunk, cx.bad))
+    *bad = cx.bad;
+    Ok(codes)
 }
 
 /// The row checks of a chunk whose columns are read: amount and cost signs, and one customer
@@ -1403,7 +1427,7 @@ fn line_ids(
     name: &'static str,
 ) -> Result<Vec<u32>> {
     let is_order = name == "order";
-    let mut code = |id: &str| {
+    let code = |builder: &mut crate::lines::CustomerLinesBuilder, id: &str| {
         if is_order {
             builder.order_code(id)
         } else {
@@ -1429,7 +1453,7 @@ fn line_ids(
                 Some(s) if !s.is_empty() => {
                     let c = match last {
                         Some((l, c)) if same_id(l.as_bytes(), s.as_bytes()) => c,
-                        _ => code(s),
+                        _ => code(builder, s),
                     };
                     last = Some((s, c));
                     out.push(c);
@@ -1452,7 +1476,7 @@ fn line_ids(
                     Some(&c) if c != NONE => c,
                     Some(_) => match t.get(k).filter(|s| !s.is_empty()) {
                         Some(s) => {
-                            let c = code(s);
+                            let c = code(builder, s);
                             codes[k] = c;
                             c
                         }

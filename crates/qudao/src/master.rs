@@ -463,11 +463,7 @@ impl Customers {
     /// Customer codes in ascending id order (byte-wise), built once and kept: results that
     /// list customers use it so their order does not depend on the input's row order.
     pub fn id_order(&self) -> &[u32] {
-        self.id_order.get_or_init(|| {
-            let mut v: Vec<u32> = (0..self.len() as u32).collect();
-            v.sort_unstable_by(|&a, &b| self.id(a).cmp(self.id(b)));
-            v
-        })
+        self.id_order.get_or_init(|| self.ids.codes_by_id())
     }
 
     /// Each customer's position in [`Customers::id_order`], by code.
