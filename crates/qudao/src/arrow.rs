@@ -1142,6 +1142,7 @@ pub fn customer_lines_from_batches(
     if let Some(r) = &runs {
         builder.add_run_orders(r.count, r.distinct);
     }
+    builder.reserve_owners();
     for ((chunk, mut bad), source) in parts.into_iter().zip(&sources) {
         check_lines(&mut builder, &chunk, &mut bad);
         if let Some(b) = bad.iter().min_by_key(|b| b.row) {

@@ -421,6 +421,15 @@ impl CustomerLinesBuilder {
         *self.numeric_orders.entry(id).or_insert(next)
     }
 
+    /// Size the order-owner table for every order code given so far, at once rather than by
+    /// growing it line by line.
+    pub(crate) fn reserve_owners(&mut self) {
+        let codes = self.orders.len() + self.numeric_orders.len() + self.run_orders.0;
+        if codes > self.owners.len() {
+            self.owners.resize(codes, NONE);
+        }
+    }
+
     /// Record `customer` as the owner of `order`; the current owner if it is another.
     #[inline]
     pub(crate) fn claim(&mut self, order: u32, customer: u32) -> std::result::Result<(), u32> {
