@@ -62,8 +62,9 @@ impl BtydData {
     pub fn compress(
         rows: impl IntoIterator<Item = (f64, f64, f64)>,
     ) -> Result<BtydData, (usize, BtydRowError)> {
-        let mut v: Vec<(f64, f64, f64)> = Vec::new();
-        for (i, (x, tx, t)) in rows.into_iter().enumerate() {
+        let rows = rows.into_iter();
+        let mut v: Vec<(u64, u64, u64)> = Vec::with_capacity(rows.size_hint().0);
+        for (i, (x, tx, t)) in rows.enumerate() {
             if !(x.is_finite() && tx.is_finite() && t.is_finite()) || x < 0.0 || tx < 0.0 || t < 0.0
             {
                 return Err((i, BtydRowError::Negative));
@@ -71,15 +72,14 @@ impl BtydData {
             if tx > t || (x > 0.0 && tx == 0.0) {
                 return Err((i, BtydRowError::Inconsistent));
             }
-            v.push((x, tx, t));
+            // `+ 0.0` makes a negative zero positive: the bits of non-negative floats then
+            // order as the floats do, and integers sort faster than float comparisons.
+            v.push(((x + 0.0).to_bits(), (tx + 0.0).to_bits(), (t + 0.0).to_bits()));
         }
-        v.sort_unstable_by(|a, b| {
-            a.0.total_cmp(&b.0)
-                .then(a.1.total_cmp(&b.1))
-                .then(a.2.total_cmp(&b.2))
-        });
+        v.sort_unstable();
         let mut out = BtydData::default();
         for (x, tx, t) in v {
+            let (x, tx, t) = (f64::from_bits(x), f64::from_bits(tx), f64::from_bits(t));
             if out.x.last() == Some(&x) && out.t_x.last() == Some(&tx) && out.t.last() == Some(&t) {
                 if let Some(w) = out.weight.last_mut() {
                     *w += 1.0;
@@ -488,6 +488,32 @@ mod tests {
             "{fit:?}"
         );
         assert!(fit.log_likelihood.is_finite());
+    }
+
+    #[test]
+    fn compress_sorts_and_merges_whatever_the_input_order() {
+        let rows = [
+            (2.0, 30.5, 40.0),
+            (0.0, 0.0, 40.0),
+            (1.0, 1.5, 38.0),
+            (-0.0, 0.0, 40.0),
+            (2.0, 30.5, 40.0),
+            (1.0, 1.5, 39.0),
+        ];
+        let d = BtydData::compress(rows).expect("valid");
+        let mut back = rows;
+        back.reverse();
+        assert_eq!(BtydData::compress(back).expect("valid"), d);
+        assert_eq!(d.x, vec![0.0, 1.0, 1.0, 2.0]);
+        assert_eq!(d.t_x, vec![0.0, 1.5, 1.5, 30.5]);
+        assert_eq!(d.t, vec![40.0, 38.0, 39.0, 40.0]);
+        // A negative zero is a zero: one row of two customers.
+        assert_eq!(d.weight, vec![2.0, 1.0, 1.0, 2.0]);
+        assert!(d.x[0].is_sign_positive());
+        assert_eq!(
+            BtydData::compress([(1.0, 2.0, 1.0)]).map(|_| ()),
+            Err((0, BtydRowError::Inconsistent))
+        );
     }
 
     #[test]
