@@ -74,7 +74,11 @@ impl BtydData {
             }
             // `+ 0.0` makes a negative zero positive: the bits of non-negative floats then
             // order as the floats do, and integers sort faster than float comparisons.
-            v.push(((x + 0.0).to_bits(), (tx + 0.0).to_bits(), (t + 0.0).to_bits()));
+            v.push((
+                (x + 0.0).to_bits(),
+                (tx + 0.0).to_bits(),
+                (t + 0.0).to_bits(),
+            ));
         }
         v.sort_unstable();
         let mut out = BtydData::default();
