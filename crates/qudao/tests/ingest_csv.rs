@@ -183,6 +183,16 @@ fn lenient_load(dir: &Path) -> Dataset {
     data
 }
 
+/// The transaction rejections of a lenient load: line and reason, in report order.
+fn transaction_rejections(data: &Dataset) -> Vec<(u64, RejectReason)> {
+    data.rejections
+        .rejections
+        .iter()
+        .filter(|r| r.table == "transactions")
+        .map(|r| (r.location.line, r.reason))
+        .collect()
+}
+
 // ---------------------------------------------------------------------------------------
 
 #[test]
@@ -769,13 +779,7 @@ fn bad_rows_across_parse_batches_keep_file_order() {
     std::fs::write(dir.join("transactions.csv"), text).unwrap();
 
     let data = lenient_load(&dir);
-    let got: Vec<(u64, RejectReason)> = data
-        .rejections
-        .rejections
-        .iter()
-        .filter(|r| r.table == "transactions")
-        .map(|r| (r.location.line, r.reason))
-        .collect();
+    let got: Vec<(u64, RejectReason)> = transaction_rejections(&data);
     assert_eq!(want.len(), 18);
     assert_eq!(got, want);
     // The kept rows, in file order.
@@ -859,13 +863,7 @@ fn plain_lines_hand_over_to_the_csv_reader_at_the_first_quote() {
         copy_files(&tiny(), &dir);
         std::fs::write(dir.join("transactions.csv"), &text).unwrap();
         let data = lenient_load(&dir);
-        let rejected: Vec<(u64, RejectReason)> = data
-            .rejections
-            .rejections
-            .iter()
-            .filter(|r| r.table == "transactions")
-            .map(|r| (r.location.line, r.reason))
-            .collect();
+        let rejected: Vec<(u64, RejectReason)> = transaction_rejections(&data);
         assert_eq!(rejected, want_rejected);
         let tx = &data.transactions;
         let kept: Vec<String> = tx
