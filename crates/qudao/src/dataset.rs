@@ -261,13 +261,17 @@ impl DatasetBuilder {
             );
         }
         // Lines of one order repeat most ids: compare with the previous line's before hashing.
-        let master = &mut self.master;
-        let customer = if t.customer.is_empty() {
-            None
+        // A customer new to an open table gets the next code, but is registered only once
+        // the line passes every check below, so a refused line adds no customer.
+        let customers = &self.master.customers;
+        let (customer, new_customer) = if t.customer.is_empty() {
+            (None, false)
         } else {
-            self.last
-                .customer
-                .get(t.customer, |s| master.customers_mut().code_or_register(s))
+            match self.last.customer.get(t.customer, |s| customers.code(s)) {
+                Some(c) => (Some(c), false),
+                None if customers.is_open() => (Some(customers.len() as u32), true),
+                None => (None, false),
+            }
         };
         let customer = resolve!(customer, "customer", t.customer, "customer");
         let partner = match t.partner {
@@ -350,6 +354,12 @@ impl DatasetBuilder {
                 ),
             );
         }
+        if new_customer {
+            // The claim above was the order's first (no code owns it yet), so the line
+            // check below cannot refuse it: the customer is in.
+            let code = self.master.customers_mut().code_or_register(t.customer);
+            debug_assert_eq!(code, Some(customer));
+        }
         if self.tx.is_duplicate_line(order, t.line) {
             return self.reject(
                 "transactions",
@@ -411,5 +421,97 @@ impl DatasetBuilder {
     #[cfg(feature = "arrow")]
     pub(crate) fn register_customer(&mut self, id: &str) -> Option<u32> {
         self.master.customers_mut().code_or_register(id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::master::MasterDocument;
+    use crate::reject::RejectReason;
+    use crate::transactions::TxKind;
+
+    /// Master data with no customer table: customers are registered as lines name them.
+    fn open_master() -> MasterData {
+        MasterData::new(
+            MasterDocument::from_json(
+                r#"{"currency": "USD",
+                "territories": [{"id": "US", "level": "country"}],
+                "channels": [{"id": "web", "kind": "direct", "presence": "online", "role": "main"}],
+                "products": [{"id": "CD", "category": "music", "list_price": "10.00"}]}"#,
+            )
+            .expect("json"),
+        )
+        .expect("master")
+    }
+
+    fn sale<'a>(order: &'a str, line: u32, customer: &'a str) -> TxInput<'a> {
+        TxInput {
+            order,
+            line,
+            date: Date(20_000),
+            customer,
+            partner: None,
+            channel: "web",
+            product: "CD",
+            territory: "US",
+            kind: TxKind::Sale,
+            quantity: 1,
+            unit_price: 1000,
+            amount: 1000,
+            cost: None,
+            original_order: None,
+        }
+    }
+
+    #[test]
+    fn a_refused_line_registers_no_customer() {
+        let mut b = DatasetBuilder::new(open_master(), Strictness::Lenient);
+        let refused = [
+            // An unknown product, a sale with a negative amount, an order of another
+            // customer: each names a customer seen nowhere else.
+            TxInput {
+                product: "NOPE",
+                ..sale("O9", 1, "GHOST1")
+            },
+            TxInput {
+                amount: -1000,
+                ..sale("O8", 1, "GHOST2")
+            },
+            sale("O1", 2, "GHOST3"),
+        ];
+        b.push(&sale("O1", 1, "A"), 1).expect("lenient");
+        for (i, t) in refused.iter().enumerate() {
+            b.push(t, i as u64 + 2).expect("lenient");
+        }
+        // A known customer on a duplicate line: refused, nothing to register.
+        b.push(&sale("O1", 1, "A"), 5).expect("lenient");
+        // The first customer of the refused lines, now on a good line, gets the next code.
+        b.push(&sale("O2", 1, "GHOST1"), 6).expect("lenient");
+        let data = b.finish().expect("dataset");
+
+        let ids: Vec<&str> = data.master.customers.ids().names().collect();
+        assert_eq!(ids, ["A", "GHOST1"]);
+        assert_eq!(data.rejections.total(), 4);
+        assert_eq!(
+            data.rejections.total_for("transactions"),
+            data.rejections.total()
+        );
+        let reasons: Vec<RejectReason> = data
+            .rejections
+            .rejections
+            .iter()
+            .map(|r| r.reason)
+            .collect();
+        assert_eq!(
+            reasons,
+            [
+                RejectReason::UnknownReference,
+                RejectReason::OutOfRange,
+                RejectReason::BadValue,
+                RejectReason::DuplicateId
+            ]
+        );
+        assert_eq!(&*data.transactions.chunks[0].customer, &[0, 1]);
     }
 }

@@ -296,8 +296,18 @@ impl CustomerLinesBuilder {
         if let Some(problem) = line.cost.and_then(|c| cost_problem(line.kind, c)) {
             return Err(self.error(row, "cost", line.cost.map(|c| c.to_string()), problem));
         }
-        let customer = self.customers.intern(line.customer);
+        // The order's owner is checked before the customer is interned, so a refused line
+        // adds no customer to `customers()`. (A new order has no owner, so interning it
+        // first adds nothing for a refused line either.)
         let order = self.orders.intern(line.order);
+        if let Some(&owner) = self.owners.get(order as usize)
+            && owner != NONE
+            && self.customers.name(owner) != line.customer
+        {
+            let problem = owner_problem(self.customers.name(owner));
+            return Err(self.error(row, "customer", Some(line.customer.to_owned()), &problem));
+        }
+        let customer = self.customers.intern(line.customer);
         if let Err(owner) = self.claim(order, customer) {
             let problem = owner_problem(self.customers.name(owner));
             return Err(self.error(row, "customer", Some(line.customer.to_owned()), &problem));
@@ -597,7 +607,10 @@ mod tests {
             // The bad line was not added; the good one stays, and the next line is row 3.
             let e = b.push(&CustomerLine { order: "", ..ok }).unwrap_err();
             assert!(matches!(e, Error::Data { location, .. } if location.line == 3));
-            assert_eq!(b.finish().len(), 1);
+            let lines = b.finish();
+            assert_eq!(lines.len(), 1);
+            // Nor did it add its customer: only C1 is known.
+            assert_eq!(lines.customers().len(), 1, "{column}");
         }
     }
 
