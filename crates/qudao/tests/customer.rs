@@ -5,6 +5,7 @@ use proptest::prelude::*;
 use qudao::customer::{CustomerOptions, CustomerState, CustomerSummary, Frequency, TimeUnit};
 use qudao::dataset::{Dataset, DatasetBuilder, TxInput};
 use qudao::master::{MasterData, MasterDocument};
+use qudao::reject::RejectReason;
 use qudao::transactions::TxKind;
 use qudao::{Date, Strictness, TxChunk};
 
@@ -65,6 +66,79 @@ fn build(lines: &[Line<'_>]) -> Dataset {
 
 fn ymd(y: i32, m: u32, d: u32) -> Date {
     Date::from_ymd(y, m, d).expect("date")
+}
+
+/// A sale of one CD to `customer` (no customer table: customers are registered as lines
+/// name them).
+fn named_sale<'a>(order: &'a str, line: u32, customer: &'a str) -> TxInput<'a> {
+    TxInput {
+        order,
+        line,
+        date: ymd(2024, 3, 1),
+        customer,
+        partner: None,
+        channel: "web",
+        product: "CD",
+        territory: "US",
+        kind: TxKind::Sale,
+        quantity: 1,
+        unit_price: 1000,
+        amount: 1000,
+        cost: None,
+        original_order: None,
+    }
+}
+
+/// A refused line adds no customer to an open table, whichever check refuses it.
+#[test]
+fn a_refused_line_registers_no_customer() {
+    let mut b = DatasetBuilder::new(master(), Strictness::Lenient);
+    let refused = [
+        // An unknown product, a sale with a negative amount, an order of another
+        // customer: each names a customer seen nowhere else.
+        TxInput {
+            product: "NOPE",
+            ..named_sale("O9", 1, "GHOST1")
+        },
+        TxInput {
+            amount: -1000,
+            ..named_sale("O8", 1, "GHOST2")
+        },
+        named_sale("O1", 2, "GHOST3"),
+    ];
+    b.push(&named_sale("O1", 1, "A"), 1).expect("lenient");
+    for (i, t) in refused.iter().enumerate() {
+        b.push(t, i as u64 + 2).expect("lenient");
+    }
+    // A known customer on a duplicate line: refused, nothing to register.
+    b.push(&named_sale("O1", 1, "A"), 5).expect("lenient");
+    // The first customer of the refused lines, now on a good line, gets the next code.
+    b.push(&named_sale("O2", 1, "GHOST1"), 6).expect("lenient");
+    let data = b.finish().expect("dataset");
+
+    let ids: Vec<&str> = data.master.customers.ids().names().collect();
+    assert_eq!(ids, ["A", "GHOST1"]);
+    assert_eq!(data.rejections.total(), 4);
+    assert_eq!(
+        data.rejections.total_for("transactions"),
+        data.rejections.total()
+    );
+    let reasons: Vec<RejectReason> = data
+        .rejections
+        .rejections
+        .iter()
+        .map(|r| r.reason)
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            RejectReason::UnknownReference,
+            RejectReason::OutOfRange,
+            RejectReason::BadValue,
+            RejectReason::DuplicateId
+        ]
+    );
+    assert_eq!(&*data.transactions.chunks[0].customer, &[0, 1]);
 }
 
 /// Reproduces Hardie's CDNOW calibration summary (x, t_x, T in weeks, zbar) from the raw
