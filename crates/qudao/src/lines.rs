@@ -296,22 +296,30 @@ impl CustomerLinesBuilder {
         if let Some(problem) = line.cost.and_then(|c| cost_problem(line.kind, c)) {
             return Err(self.error(row, "cost", line.cost.map(|c| c.to_string()), problem));
         }
-        // The order's owner is checked before the customer is interned, so a refused line
-        // adds no customer to `customers()`. (A new order has no owner, so interning it
-        // first adds nothing for a refused line either.)
+        // A line of an order seen before must name the order's customer: compared, not
+        // interned, so a refused line adds no customer to `customers()`. A new order (its
+        // interning adds nothing a refusal could leave behind) is claimed by its customer.
         let order = self.orders.intern(line.order);
-        if let Some(&owner) = self.owners.get(order as usize)
-            && owner != NONE
-            && self.customers.name(owner) != line.customer
-        {
-            let problem = owner_problem(self.customers.name(owner));
-            return Err(self.error(row, "customer", Some(line.customer.to_owned()), &problem));
-        }
-        let customer = self.customers.intern(line.customer);
-        if let Err(owner) = self.claim(order, customer) {
-            let problem = owner_problem(self.customers.name(owner));
-            return Err(self.error(row, "customer", Some(line.customer.to_owned()), &problem));
-        }
+        let customer = match self.owners.get(order as usize) {
+            Some(&owner) if owner != NONE => {
+                if self.customers.name(owner) != line.customer {
+                    let problem = owner_problem(self.customers.name(owner));
+                    return Err(self.error(
+                        row,
+                        "customer",
+                        Some(line.customer.to_owned()),
+                        &problem,
+                    ));
+                }
+                owner
+            }
+            _ => {
+                let customer = self.customers.intern(line.customer);
+                let claimed = self.claim(order, customer);
+                debug_assert!(claimed.is_ok(), "an unowned order is claimed");
+                customer
+            }
+        };
         let c = &mut self.current;
         c.customer.push(customer);
         c.order.push(order);
