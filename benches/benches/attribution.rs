@@ -2,11 +2,13 @@
 //! synthetic journeys (the target: 1,000,000 journeys, 20 channels, 1–10 touches each,
 //! in ≤ 1 s). `QUDAO_BENCH_JOURNEYS` sets the number of journeys (default 1,000,000),
 //! `QUDAO_BENCH_CHANNELS` the number of channels (default 20; try hundreds for the sparse solve).
+//! `attribution_on_sample` builds the journeys from the sample company's touchpoints and first
+//! purchases at `QUDAO_BENCH_LINES` lines, then attributes them.
 
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use qudao::attribution::{AttributionSettings, Model, attribute, synthetic_journeys};
+use qudao::attribution::{AttributionSettings, Journeys, Model, attribute, synthetic_journeys};
 
 fn journeys() -> usize {
     std::env::var("QUDAO_BENCH_JOURNEYS")
@@ -57,5 +59,34 @@ fn attribution(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, attribution);
+/// Journeys as a user gets them from a data set, then the same models.
+fn attribution_on_sample(c: &mut Criterion) {
+    let lines = qudao_benches::lines();
+    let data = qudao_benches::sample_with_customers(lines, qudao_benches::customers_for(lines));
+    let mut settings = AttributionSettings::default();
+    settings.models.retain(|&m| m != Model::Shapley);
+    let options = settings.journey_options();
+    let set = Journeys::from_dataset(&data, &options).expect("journeys");
+    eprintln!(
+        "sample at {lines} lines: {} touchpoints, {} distinct journeys, {} conversions",
+        data.ops.touchpoints.len(),
+        set.len(),
+        set.total_conversions()
+    );
+    let mut g = c.benchmark_group("attribution");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(lines as u64));
+    g.bench_function(
+        format!("sample/journeys+heuristics_and_markov/{lines}"),
+        |b| {
+            b.iter(|| {
+                let set = Journeys::from_dataset(&data, &options).expect("journeys");
+                black_box(attribute(&set, &settings).map(|r| r.models.len()))
+            })
+        },
+    );
+    g.finish();
+}
+
+criterion_group!(benches, attribution, attribution_on_sample);
 criterion_main!(benches);

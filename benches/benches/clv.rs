@@ -4,13 +4,16 @@
 //! The 1,000,000 customers are simulated from a BG/NBD with known parameters (r 0.24,
 //! α 4.4, a 0.79, b 2.4; T uniform over 0..78 weeks; times rounded to days) by a seeded
 //! splitmix64 generator, so every run fits the same data; the recovered parameters are
-//! printed next to the true ones.
+//! printed next to the true ones. `clv_on_sample` runs the whole BTYD path on the sample
+//! company at `QUDAO_BENCH_LINES` lines: customer summary, BG/NBD fit, Gamma-Gamma fit.
 
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use qudao::Date;
 use qudao::clv::predict::{BgNbd, ClvOptions, Customers, PurchaseModel, clv_batch};
 use qudao::clv::{BtydData, fit_bgnbd, fit_gamma_gamma, fit_pareto_nbd};
+use qudao::customer::{CustomerOptions, CustomerSummary, Frequency, TimeUnit};
 
 /// The CDNOW summary rows `(x, t_x, T, mean repeat value)`, weeks.
 fn cdnow() -> Vec<(f64, f64, f64, f64)> {
@@ -187,5 +190,39 @@ fn clv(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, clv);
+/// The path a user runs on their own lines: summary (active days, as lifetimes counts them),
+/// BG/NBD on the compressed rows, Gamma-Gamma on the repeat buyers' spend.
+fn clv_on_sample(c: &mut Criterion) {
+    let lines = qudao_benches::lines();
+    let data = qudao_benches::sample_with_customers(lines, qudao_benches::customers_for(lines));
+    let mut opts = CustomerOptions::new(
+        Date::from_ymd(2025, 12, 31).expect("date"),
+        Frequency::ActivePeriods,
+    );
+    opts.unit = TimeUnit::Day;
+    let scale = 10i64.pow(u32::from(data.currency().exponent));
+    let run = || {
+        let s = CustomerSummary::compute(&data, opts).expect("summary");
+        let d = BtydData::compress(s.btyd_rows()).expect("btyd rows");
+        (
+            fit_bgnbd(&d),
+            fit_gamma_gamma(&s.spend_rows(scale).0),
+            s.len(),
+        )
+    };
+    let (purchases, spend, customers) = run();
+    eprintln!(
+        "sample at {lines} lines: {customers} customers, BG/NBD {:?} ({:?}), Gamma-Gamma {:?} ({:?})",
+        purchases.params, purchases.status, spend.params, spend.status
+    );
+    let mut g = c.benchmark_group("clv");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(lines as u64));
+    g.bench_function(format!("sample/summary+bgnbd+gamma_gamma/{lines}"), |b| {
+        b.iter(|| black_box(run().2))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, clv, clv_on_sample);
 criterion_main!(benches);
