@@ -219,7 +219,7 @@ fn clv_on_sample(c: &mut Criterion) {
     g.sample_size(10);
     g.throughput(Throughput::Elements(lines as u64));
     g.bench_function(format!("sample/summary+bgnbd+gamma_gamma/{lines}"), |b| {
-        b.iter(|| black_box(run().2))
+        b.iter(|| black_box(run()))
     });
     g.finish();
 }
